@@ -1,0 +1,58 @@
+"""Settings from the environment (prefix YIDAN_); no database or Redis URL means embedded servers."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set as YIDAN_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="YIDAN_", env_file=".env", extra="ignore")
+
+    env: str = "dev"
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = PROJECT_ROOT / ".data"
+    seed_dir: Path = PROJECT_ROOT / "seed_data"
+    frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    jwt_secret: str | None = None
+    jwt_issuer: str = "yidan"
+    jwt_audience: str = "yidan-api"
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    page_size_max: int = 200
+    db_pool_size: int = 10
+    db_echo: bool = False
+    debug_errors: bool = Field(default=False, description="show internal error text (never in production)")
+
+    def secret_key(self) -> str:
+        """The JWT/HMAC secret: configured, else one generated once and kept under the data folder."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return Settings()
