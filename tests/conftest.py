@@ -15,7 +15,6 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yidan.app import create_app
-from yidan.core.db import make_engine, make_sessionmaker
 from yidan.core.embedded import EmbeddedServices, start_postgres, start_redis, to_libpq_url, to_sqlalchemy_url
 from yidan.core.migrate import upgrade
 from yidan.identity import service as identity
@@ -74,7 +73,9 @@ def database_url(servers: tuple[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    database_url: str, servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     """Settings pointing at the test servers."""
     return Settings(
         database_url=database_url,
@@ -144,19 +145,27 @@ class Factory:
             await session.commit()
             return org
 
-    async def account(self, role: Role = Role.SHIPPER, org: Organisation | None = None,
-                      kind: OrgKind | None = None) -> Account:
+    async def account(
+        self, role: Role = Role.SHIPPER, org: Organisation | None = None, kind: OrgKind | None = None
+    ) -> Account:
         """A new user (in a new organisation unless given) logged in through the API."""
         if org is None:
             default_kind = {
-                Role.SHIPPER: OrgKind.SHIPPER, Role.DISPATCHER: OrgKind.CARRIER, Role.GATE_OPERATOR: OrgKind.TERMINAL,
-                Role.PORT_OPERATOR: OrgKind.TERMINAL, Role.REGULATOR: OrgKind.REGULATOR,
-                Role.FINANCE: OrgKind.CARRIER, Role.PARTNER_ADMIN: OrgKind.CARRIER, Role.ADMIN: OrgKind.SHIPPER,
+                Role.SHIPPER: OrgKind.SHIPPER,
+                Role.DISPATCHER: OrgKind.CARRIER,
+                Role.GATE_OPERATOR: OrgKind.TERMINAL,
+                Role.PORT_OPERATOR: OrgKind.TERMINAL,
+                Role.REGULATOR: OrgKind.REGULATOR,
+                Role.FINANCE: OrgKind.CARRIER,
+                Role.PARTNER_ADMIN: OrgKind.CARRIER,
+                Role.ADMIN: OrgKind.SHIPPER,
             }[role]
             org = await self.org(kind or default_kind)
         email = f"{role.value}-{uuid.uuid4().hex[:10]}@test.yidan"
         async with self.maker() as session:
-            await identity.create_user(session, org_id=org.id, email=email, name=email, role=role, password=PASSWORD)
+            await identity.create_user(
+                session, org_id=org.id, email=email, name=email, role=role, password=PASSWORD
+            )
             await session.commit()
         r = await self.client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
         assert r.status_code == 200, r.text
@@ -168,3 +177,47 @@ def factory(sessionmaker: async_sessionmaker[AsyncSession], client: AsyncClient)
     """The data factory."""
     return Factory(sessionmaker, client)
 
+
+def waybill_body(carrier_ids: list[uuid.UUID], **extra: object) -> dict[str, object]:
+    """A valid Ningbo → (VESSEL) → Qingdao → (RAIL) → Xi'an → (TRUCK) → warehouse booking body."""
+    route = [
+        ("VESSEL", "CNNGB", "CNTAO", "2026-12-01T08:00:00+08:00", "2026-12-03T08:00:00+08:00"),
+        ("RAIL", "CNTAO", "CNXIA", "2026-12-04T08:00:00+08:00", "2026-12-06T08:00:00+08:00"),
+        ("TRUCK", "CNXIA", "CNXIA", "2026-12-06T12:00:00+08:00", "2026-12-06T18:00:00+08:00"),
+    ]
+    vehicles = [
+        {"vessel_name": "DONGHAI PIONEER", "voyage": "026N", "mmsi": "413000001"},
+        {"train_number": "X8158"},
+        {"truck_plate": "陕A·D2345"},
+    ]
+    legs = [
+        {
+            "mode": mode,
+            "carrier_id": str(carrier_ids[i % len(carrier_ids)]),
+            "vehicle": vehicles[i],
+            "from_unlocode": frm,
+            "to_unlocode": to,
+            "planned_departure": dep,
+            "planned_arrival": arr,
+        }
+        for i, (mode, frm, to, dep, arr) in enumerate(route)
+    ]
+    legs[-1]["to_address"] = "Consignee warehouse 3, Xi'an"
+    body: dict[str, object] = {
+        "consignee": {"name": "Shaanxi Consignee Co.", "address": "Xi'an"},
+        "cargo_lines": [
+            {"description": "Machine parts", "hs_code": "8466.93", "packages": 10, "gross_weight_kg": 5000.5},
+            {
+                "description": "Lubricant",
+                "packages": 4,
+                "gross_weight_kg": 800,
+                "un_number": "UN1993",
+                "dg_class": "3",
+                "packing_group": "III",
+            },
+        ],
+        "equipment": [{"container_number": "CSQU3054383", "size_type": "45G1", "seals": ["S1"]}],
+        "legs": legs,
+    }
+    body.update(extra)
+    return body

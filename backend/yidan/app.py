@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yidan import __version__
 from yidan.core.db import make_engine, make_sessionmaker
@@ -63,7 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.secret = settings.secret_key()
     app.state.token_config = TokenConfig(
-        secret=app.state.secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+        secret=app.state.secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
         ttl_s=settings.access_token_ttl_s,
     )
     install_error_handlers(app)
@@ -78,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The process is up."""
         return {"status": "ok", "version": __version__}
 
-    @app.get("/readyz", tags=["health"], summary="Ready", responses={503: {"description": "a dependency is down"}})
+    @app.get(
+        "/readyz", tags=["health"], summary="Ready", responses={503: {"description": "a dependency is down"}}
+    )
     async def readyz(request: Request) -> JSONResponse:
         """The database and Redis answer."""
         checks: dict[str, str] = {}
@@ -95,8 +100,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             checks["redis"] = f"down: {type(exc).__name__}"
         if all(v == "ok" for v in checks.values()):
             return JSONResponse({"status": "ready", "checks": checks})
-        body = {"type": "about:blank", "title": "Not ready", "status": 503, "code": "not_ready",
-                "detail": "; ".join(f"{k} {v}" for k, v in checks.items() if v != "ok"), "checks": checks}
+        body = {
+            "type": "about:blank",
+            "title": "Not ready",
+            "status": 503,
+            "code": "not_ready",
+            "detail": "; ".join(f"{k} {v}" for k, v in checks.items() if v != "ok"),
+            "checks": checks,
+        }
         return problem_response(body)
 
     _mount_frontend(app, settings.frontend_dist)
@@ -112,13 +123,14 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
     if (dist / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
 
+    root = dist.resolve()
+    built = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    reserved = tuple(p.lstrip("/") for p in API_PREFIXES)
+
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(path: str) -> FileResponse:
-        if path.startswith(tuple(p.lstrip("/") for p in API_PREFIXES)):
-            from starlette.exceptions import HTTPException
-
-            raise HTTPException(status_code=404, detail=f"no route /{path}")
-        candidate = (dist / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
-            return FileResponse(candidate)
+        if path.startswith(reserved):
+            raise StarletteHTTPException(status_code=404, detail=f"no route /{path}")
+        if path in built:  # only files of the build, never a path the caller made up
+            return FileResponse(root / path)
         return FileResponse(index)

@@ -42,8 +42,11 @@ async def _seed(database_url: str, settings: Settings, demo: bool) -> None:
             await session.commit()
     finally:
         await engine.dispose()
-    print(f"• seed data: {report.locations} places, {report.terminals} terminals, {report.gates} gates; added "
-          f"{report.organisations} organisations, {report.users} users, {report.waybills} waybills", flush=True)
+    print(
+        f"• seed data: {report.locations} places, {report.terminals} terminals, {report.gates} gates; added "
+        f"{report.organisations} organisations, {report.users} users, {report.waybills} waybills",
+        flush=True,
+    )
     if demo and report.demo_users:
         print("\n  Demo users (password for all: see below) / 演示账号:")
         for u in report.demo_users:
@@ -64,7 +67,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _migrate(services.database_url)
         if not args.no_seed:
             asyncio.run(_seed(services.database_url, settings, demo=True))
-        settings = settings.model_copy(update={"database_url": services.database_url, "redis_url": services.redis_url})
+        settings = settings.model_copy(
+            update={"database_url": services.database_url, "redis_url": services.redis_url}
+        )
         app = create_app(settings)
         url = f"http://{settings.host}:{settings.port}"
         print(f"• Yidan is serving on {url}")
@@ -112,8 +117,9 @@ def export_contracts(out_dir: Path) -> tuple[Path, Path]:
     app = create_app(settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     openapi_path = out_dir / "openapi.json"
-    openapi_path.write_text(json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=False) + "\n",
-                            encoding="utf-8")
+    openapi_path.write_text(
+        json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
+    )
     graphql_path = out_dir / "schema.graphql"
     graphql_path.write_text(schema.as_str() + "\n", encoding="utf-8")
     return openapi_path, graphql_path
@@ -129,7 +135,9 @@ def cmd_contracts(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `yidan` command."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    parser = argparse.ArgumentParser(prog="yidan", description="Yidan (一单): one waybill for the whole journey")
+    parser = argparse.ArgumentParser(
+        prog="yidan", description="Yidan (一单): one waybill for the whole journey"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the API and web app (embedded PostgreSQL/Redis unless configured)")
     p.add_argument("--no-seed", action="store_true", help="do not load seed data")

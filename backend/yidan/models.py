@@ -9,6 +9,19 @@ from yidan.waybills.models import CargoLine, Equipment, Event, Leg, Party, Waybi
 metadata = Base.metadata
 
 __all__ = [
-    "ApiKey", "AuditEntry", "CargoLine", "Equipment", "Event", "Gate", "Leg", "Location", "Organisation", "Party",
-    "RefreshToken", "Terminal", "User", "Waybill", "metadata",
+    "ApiKey",
+    "AuditEntry",
+    "CargoLine",
+    "Equipment",
+    "Event",
+    "Gate",
+    "Leg",
+    "Location",
+    "Organisation",
+    "Party",
+    "RefreshToken",
+    "Terminal",
+    "User",
+    "Waybill",
+    "metadata",
 ]

@@ -53,11 +53,24 @@ async def seed_reference(session: AsyncSession, seed_dir: Path, report: SeedRepo
     """Places, terminals and gates (upserted, so corrections in the files reach the database)."""
     locs = _rows(seed_dir / "locations.csv")
     for r in locs:
-        values = {"unlocode": r["unlocode"], "name": r["name"], "name_zh": r.get("name_zh") or None,
-                  "country": r["country"], "subdivision": r.get("subdivision") or None, "kind": r["kind"],
-                  "functions": r.get("functions") or None, "lat": _num(r["lat"]), "lon": _num(r["lon"])}
-        await session.execute(insert(Location).values(values).on_conflict_do_update(
-            index_elements=[Location.unlocode], set_={k: v for k, v in values.items() if k != "unlocode"}))
+        values: dict[str, Any] = {
+            "unlocode": r["unlocode"],
+            "name": r["name"],
+            "name_zh": r.get("name_zh") or None,
+            "country": r["country"],
+            "subdivision": r.get("subdivision") or None,
+            "kind": r["kind"],
+            "functions": r.get("functions") or None,
+            "lat": _num(r["lat"]),
+            "lon": _num(r["lon"]),
+        }
+        await session.execute(
+            insert(Location)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=[Location.unlocode], set_={k: v for k, v in values.items() if k != "unlocode"}
+            )
+        )
     report.locations = len(locs)
     operators = {}
     ops_file = seed_dir / "terminal_operators.csv"
@@ -66,32 +79,60 @@ async def seed_reference(session: AsyncSession, seed_dir: Path, report: SeedRepo
         operators = {r["terminal_code"]: orgs.get(r["organisation"]) for r in _rows(ops_file)}
     terms = _rows(seed_dir / "terminals.csv")
     for r in terms:
-        values = {"code": r["code"], "unlocode": r["unlocode"], "name": r["name"], "name_zh": r.get("name_zh") or None,
-                  "kind": r["kind"], "lat": _num(r["lat"]), "lon": _num(r["lon"]),
-                  "operator_org_id": operators.get(r["code"])}
-        await session.execute(insert(Terminal).values(values).on_conflict_do_update(
-            index_elements=[Terminal.code], set_={k: v for k, v in values.items() if k != "code"}))
+        values = {
+            "code": r["code"],
+            "unlocode": r["unlocode"],
+            "name": r["name"],
+            "name_zh": r.get("name_zh") or None,
+            "kind": r["kind"],
+            "lat": _num(r["lat"]),
+            "lon": _num(r["lon"]),
+            "operator_org_id": operators.get(r["code"]),
+        }
+        await session.execute(
+            insert(Terminal)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=[Terminal.code], set_={k: v for k, v in values.items() if k != "code"}
+            )
+        )
     report.terminals = len(terms)
     gates = _rows(seed_dir / "gates.csv")
     for r in gates:
         ring = json.loads(r["geofence"])
-        values = {"code": r["code"], "terminal_code": r["terminal_code"], "name": r["name"],
-                  "name_zh": r.get("name_zh") or None, "lanes": int(r["lanes"]),
-                  "geofence": {"type": "Polygon", "coordinates": [ring]}}
-        await session.execute(insert(Gate).values(values).on_conflict_do_update(
-            index_elements=[Gate.code], set_={k: v for k, v in values.items() if k != "code"}))
+        values = {
+            "code": r["code"],
+            "terminal_code": r["terminal_code"],
+            "name": r["name"],
+            "name_zh": r.get("name_zh") or None,
+            "lanes": int(r["lanes"]),
+            "geofence": {"type": "Polygon", "coordinates": [ring]},
+        }
+        await session.execute(
+            insert(Gate)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=[Gate.code], set_={k: v for k, v in values.items() if k != "code"}
+            )
+        )
     report.gates = len(gates)
     await session.flush()
 
 
-async def seed_demo_tenants(session: AsyncSession, seed_dir: Path, report: SeedReport) -> dict[str, Organisation]:
+async def seed_demo_tenants(
+    session: AsyncSession, seed_dir: Path, report: SeedReport
+) -> dict[str, Organisation]:
     """Demo organisations and users; existing ones are left as they are."""
     by_key: dict[str, Organisation] = {}
     for r in _rows(seed_dir / "demo_organisations.csv"):
         org = await session.scalar(select(Organisation).where(Organisation.name == r["name"]))
         if org is None:
             org = await identity.create_organisation(
-                session, name=r["name"], name_zh=r["name_zh"] or None, kind=OrgKind(r["kind"]), uscc=r["uscc"] or None
+                session,
+                name=r["name"],
+                name_zh=r["name_zh"] or None,
+                kind=OrgKind(r["kind"]),
+                uscc=r["uscc"] or None,
             )
             report.organisations += 1
         by_key[r["key"]] = org
@@ -101,8 +142,14 @@ async def seed_demo_tenants(session: AsyncSession, seed_dir: Path, report: SeedR
         if await session.scalar(select(User.id).where(User.email == r["email"])):
             continue
         org = names[r["organisation"]]
-        await identity.create_user(session, org_id=org.id, email=r["email"], name=r["email"].split("@")[0].title(),
-                                   role=Role(r["role"]), password=r["password"])
+        await identity.create_user(
+            session,
+            org_id=org.id,
+            email=r["email"],
+            name=r["email"].split("@")[0].title(),
+            role=Role(r["role"]),
+            password=r["password"],
+        )
         report.users += 1
     return by_key
 
@@ -114,7 +161,7 @@ def _principal(org: Organisation, role: Role) -> Principal:
 async def seed_demo_waybills(
     session: AsyncSession, seed_dir: Path, orgs: dict[str, Organisation], report: SeedReport
 ) -> None:
-    """Demo waybills in every state, replayed through the service rules; skipped when their reference exists."""
+    """Demo waybills in every state, replayed through the service rules; skipped if the reference exists."""
     spec = json.loads((seed_dir / "demo_waybills.json").read_text(encoding="utf-8"))
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     for wb in spec["waybills"]:
@@ -126,24 +173,40 @@ async def seed_demo_waybills(
             continue
         legs: list[dict[str, Any]] = []
         for leg in wb["legs"]:
-            legs.append({
-                "mode": leg["mode"], "carrier_id": str(orgs[leg["carrier"]].id), "vehicle": leg.get("vehicle", {}),
-                "from_unlocode": leg["from"], "to_unlocode": leg["to"],
-                "from_address": leg.get("from_address"), "to_address": leg.get("to_address"),
-                "planned_departure": (now + timedelta(hours=leg["dep"])).isoformat(),
-                "planned_arrival": (now + timedelta(hours=leg["arr"])).isoformat(),
-            })
+            legs.append(
+                {
+                    "mode": leg["mode"],
+                    "carrier_id": str(orgs[leg["carrier"]].id),
+                    "vehicle": leg.get("vehicle", {}),
+                    "from_unlocode": leg["from"],
+                    "to_unlocode": leg["to"],
+                    "from_address": leg.get("from_address"),
+                    "to_address": leg.get("to_address"),
+                    "planned_departure": (now + timedelta(hours=leg["dep"])).isoformat(),
+                    "planned_arrival": (now + timedelta(hours=leg["arr"])).isoformat(),
+                }
+            )
 
         def party(p: dict[str, Any] | None) -> dict[str, Any] | None:
             if not p:
                 return None
-            return {"name": p["name"], "address": p.get("address"), "contact": p.get("contact"),
-                    "organisation_id": str(orgs[p["org"]].id) if p.get("org") else None}
+            return {
+                "name": p["name"],
+                "address": p.get("address"),
+                "contact": p.get("contact"),
+                "organisation_id": str(orgs[p["org"]].id) if p.get("org") else None,
+            }
 
-        data = WaybillIn.model_validate({
-            "reference": wb["reference"], "consignee": party(wb["consignee"]), "notify": party(wb.get("notify")),
-            "cargo_lines": wb["cargo_lines"], "equipment": wb.get("equipment", []), "legs": legs,
-        })
+        data = WaybillIn.model_validate(
+            {
+                "reference": wb["reference"],
+                "consignee": party(wb["consignee"]),
+                "notify": party(wb.get("notify")),
+                "cargo_lines": wb["cargo_lines"],
+                "equipment": wb.get("equipment", []),
+                "legs": legs,
+            }
+        )
         owner = _principal(shipper, Role.SHIPPER)
         waybill = await waybills.create_waybill(session, owner, data)
         for step in wb["progress"]:
@@ -151,12 +214,20 @@ async def seed_demo_waybills(
         report.waybills += 1
 
 
-async def _replay(session: AsyncSession, waybill: Waybill, step: str, owner: Principal,
-                  orgs: dict[str, Organisation], wb: dict[str, Any]) -> None:
+async def _replay(
+    session: AsyncSession,
+    waybill: Waybill,
+    step: str,
+    owner: Principal,
+    orgs: dict[str, Organisation],
+    wb: dict[str, Any],
+) -> None:
     if step == "book":
         await waybills.change_status(session, owner, waybill.number, WaybillStatus.BOOKED)
     elif step == "cancel":
-        await waybills.change_status(session, owner, waybill.number, WaybillStatus.CANCELLED, "demo: order withdrawn")
+        await waybills.change_status(
+            session, owner, waybill.number, WaybillStatus.CANCELLED, "demo: order withdrawn"
+        )
     elif step == "close":
         await waybills.change_status(session, owner, waybill.number, WaybillStatus.CLOSED)
     else:
@@ -165,10 +236,18 @@ async def _replay(session: AsyncSession, waybill: Waybill, step: str, owner: Pri
         leg = waybill.legs[seq - 1]
         carrier = next(o for o in orgs.values() if o.id == leg.carrier_org_id)
         when = leg.planned_departure if code == "DEPA" else leg.planned_arrival
-        await waybills.post_event(session, _principal(carrier, Role.DISPATCHER), waybill.number, EventIn(
-            event_type=EventType.TRANSPORT, event_code=code, classifier=Classifier.ACT,
-            event_time=min(when, utcnow()), leg_seq=seq,
-        ))
+        await waybills.post_event(
+            session,
+            _principal(carrier, Role.DISPATCHER),
+            waybill.number,
+            EventIn(
+                event_type=EventType.TRANSPORT,
+                event_code=code,
+                classifier=Classifier.ACT,
+                event_time=min(when, utcnow()),
+                leg_seq=seq,
+            ),
+        )
 
 
 async def seed_all(session: AsyncSession, seed_dir: Path, *, demo: bool = True) -> SeedReport:

@@ -1,4 +1,4 @@
-"""Password hashing (argon2), JWT access tokens (RFC 8725 rules) and opaque secrets (refresh tokens, API keys)."""
+"""Password hashing (argon2), JWT access tokens (RFC 8725 rules), opaque refresh tokens and API keys."""
 
 from __future__ import annotations
 

@@ -54,7 +54,9 @@ def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
     async def check(principal: PrincipalDep) -> Principal:
         if not principal.has_role(*roles):
             wanted = ", ".join(r.value for r in roles)
-            raise Forbidden(f"this needs the role {wanted}; you are {principal.role.value}", code="role_required")
+            raise Forbidden(
+                f"this needs the role {wanted}; you are {principal.role.value}", code="role_required"
+            )
         return principal
 
     return Depends(check)

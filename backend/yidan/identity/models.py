@@ -20,7 +20,9 @@ class Organisation(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200), unique=True)
     name_zh: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[OrgKind] = mapped_column(Enum(OrgKind, name="org_kind", values_callable=lambda e: [m.value for m in e]))
+    kind: Mapped[OrgKind] = mapped_column(
+        Enum(OrgKind, name="org_kind", values_callable=lambda e: [m.value for m in e])
+    )
     uscc: Mapped[str | None] = mapped_column(String(18), doc="unified social credit code")
     created_at: Mapped[datetime] = created_at()
 
@@ -34,7 +36,9 @@ class User(Base):
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e])
+    )
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created_at()

@@ -35,10 +35,16 @@ async def token(
 ) -> TokenOut:
     """OAuth2 password grant: an access token (15 min) and a rotating refresh token."""
     pair = await service.login(
-        session, token_config(request), email=form.username, password=form.password,
-        refresh_ttl_s=_refresh_ttl(request), ip=client_ip(request),
+        session,
+        token_config(request),
+        email=form.username,
+        password=form.password,
+        refresh_ttl_s=_refresh_ttl(request),
+        ip=client_ip(request),
     )
-    return TokenOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
+    return TokenOut(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+    )
 
 
 @router.post("/auth/refresh", response_model=TokenOut, summary="Rotate a refresh token")
@@ -47,7 +53,9 @@ async def refresh(request: Request, session: SessionDep, body: RefreshIn) -> Tok
     pair = await service.refresh(
         session, token_config(request), refresh_token=body.refresh_token, refresh_ttl_s=_refresh_ttl(request)
     )
-    return TokenOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
+    return TokenOut(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+    )
 
 
 @router.get("/me", response_model=MeOut, summary="The caller")
@@ -65,7 +73,9 @@ async def me(session: SessionDep, principal: PrincipalDep) -> MeOut:
 
 
 @router.get("/organisations", response_model=list[OrganisationOut], summary="Organisation directory")
-async def organisations(session: SessionDep, _: PrincipalDep, kind: OrgKind | None = None) -> list[OrganisationOut]:
+async def organisations(
+    session: SessionDep, _: PrincipalDep, kind: OrgKind | None = None
+) -> list[OrganisationOut]:
     """Organisations by kind (e.g. carriers to choose for a leg)."""
     return [OrganisationOut.model_validate(o) for o in await service.list_organisations(session, kind=kind)]
 
@@ -76,8 +86,12 @@ async def api_keys(session: SessionDep, principal: PartnerAdminDep) -> list[ApiK
     return [ApiKeyOut.model_validate(k) for k in await service.list_api_keys(session, principal)]
 
 
-@router.post("/api-keys", response_model=ApiKeyCreatedOut, status_code=status.HTTP_201_CREATED,
-             summary="Create an API key")
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreatedOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key",
+)
 async def create_api_key(session: SessionDep, principal: PartnerAdminDep, body: ApiKeyIn) -> ApiKeyCreatedOut:
     """Create a scoped key; its secret is in the answer and never shown again."""
     created = await service.create_api_key(session, principal, name=body.name, scopes=body.scopes)

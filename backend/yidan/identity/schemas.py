@@ -28,7 +28,7 @@ class TokenOut(BaseModel):
 class RefreshIn(StrictModel):
     """A refresh token to rotate."""
 
-    refresh_token: str = Field(min_length=10, max_length=200)
+    refresh_token: str = Field(min_length=10, max_length=4096)
 
 
 class OrganisationOut(BaseModel):

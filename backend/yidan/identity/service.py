@@ -74,15 +74,24 @@ async def create_user(
     return user
 
 
-async def _issue_pair(session: AsyncSession, cfg: TokenConfig, user: User, org: Organisation,
-                      family_id: uuid.UUID, refresh_ttl_s: int) -> TokenPair:
+async def _issue_pair(
+    session: AsyncSession,
+    cfg: TokenConfig,
+    user: User,
+    org: Organisation,
+    family_id: uuid.UUID,
+    refresh_ttl_s: int,
+) -> TokenPair:
     access, ttl = issue_access_token(
         cfg, subject=str(user.id), claims={"org": str(org.id), "okd": org.kind.value, "role": user.role.value}
     )
     refresh = new_secret(32)
     session.add(
         RefreshToken(
-            user_id=user.id, family_id=family_id, token_digest=digest(refresh), expires_at=expires_at(refresh_ttl_s)
+            user_id=user.id,
+            family_id=family_id,
+            token_digest=digest(refresh),
+            expires_at=expires_at(refresh_ttl_s),
         )
     )
     await session.flush()
@@ -90,12 +99,21 @@ async def _issue_pair(session: AsyncSession, cfg: TokenConfig, user: User, org: 
 
 
 async def login(
-    session: AsyncSession, cfg: TokenConfig, *, email: str, password: str, refresh_ttl_s: int,
+    session: AsyncSession,
+    cfg: TokenConfig,
+    *,
+    email: str,
+    password: str,
+    refresh_ttl_s: int,
     ip: str | None = None,
 ) -> TokenPair:
     """Check e-mail and password and start a new refresh-token family."""
     user = await session.scalar(select(User).where(User.email == email.strip().lower()))
-    if not verify_password(password, user.password_hash if user else None) or user is None or not user.is_active:
+    if (
+        not verify_password(password, user.password_hash if user else None)
+        or user is None
+        or not user.is_active
+    ):
         raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -106,7 +124,9 @@ async def login(
     return await _issue_pair(session, cfg, user, org, uuid.uuid4(), refresh_ttl_s)
 
 
-async def refresh(session: AsyncSession, cfg: TokenConfig, *, refresh_token: str, refresh_ttl_s: int) -> TokenPair:
+async def refresh(
+    session: AsyncSession, cfg: TokenConfig, *, refresh_token: str, refresh_ttl_s: int
+) -> TokenPair:
     """Rotate a refresh token; reuse of a spent one revokes its whole family (it was stolen or replayed)."""
     row = await session.scalar(
         select(RefreshToken).where(RefreshToken.token_digest == digest(refresh_token)).with_for_update()
@@ -121,7 +141,9 @@ async def refresh(session: AsyncSession, cfg: TokenConfig, *, refresh_token: str
             .values(revoked_at=now)
         )
         await session.commit()  # the revocation must stand although the request fails
-        raise Unauthorized("the refresh token was already used; please log in again", code="refresh_token_reused")
+        raise Unauthorized(
+            "the refresh token was already used; please log in again", code="refresh_token_reused"
+        )
     row.used_at = now
     user = await session.get_one(User, row.user_id)
     if not user.is_active:
@@ -130,10 +152,17 @@ async def refresh(session: AsyncSession, cfg: TokenConfig, *, refresh_token: str
     return await _issue_pair(session, cfg, user, org, row.family_id, refresh_ttl_s)
 
 
-def principal_for_user(user: User, org: Organisation, *, ip: str | None = None, user_agent: str | None = None) -> Principal:
+def principal_for_user(
+    user: User, org: Organisation, *, ip: str | None = None, user_agent: str | None = None
+) -> Principal:
     """The principal of a logged-in user."""
     return Principal(
-        org_id=org.id, org_kind=org.kind, role=user.role, user_id=user.id, label=user.email, ip=ip,
+        org_id=org.id,
+        org_kind=org.kind,
+        role=user.role,
+        user_id=user.id,
+        label=user.email,
+        ip=ip,
         user_agent=user_agent,
     )
 
@@ -174,8 +203,14 @@ async def create_api_key(
     )
     session.add(key)
     await session.flush()
-    await audit.record(session, principal, action="api_key.create", object_type="api_key", object_id=str(key.id),
-                       changes={"name": name, "scopes": key.scopes})
+    await audit.record(
+        session,
+        principal,
+        action="api_key.create",
+        object_type="api_key",
+        object_id=str(key.id),
+        changes={"name": name, "scopes": key.scopes},
+    )
     return CreatedApiKey(api_key=key, key=f"{API_KEY_PREFIX}{prefix}_{secret}")
 
 
@@ -196,7 +231,9 @@ async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: uu
         raise NotFound(f"API key {key_id} not found")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        await audit.record(session, principal, action="api_key.revoke", object_type="api_key", object_id=str(key.id))
+        await audit.record(
+            session, principal, action="api_key.revoke", object_type="api_key", object_id=str(key.id)
+        )
     return key
 
 

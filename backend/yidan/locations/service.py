@@ -12,7 +12,11 @@ from yidan.locations.models import Gate, Location, Terminal
 
 
 async def search_locations(
-    session: AsyncSession, *, q: str | None = None, country: str | None = None, kind: str | None = None,
+    session: AsyncSession,
+    *,
+    q: str | None = None,
+    country: str | None = None,
+    kind: str | None = None,
     limit: int = 50,
 ) -> list[Location]:
     """Places whose code or English/Chinese name matches q."""
@@ -42,7 +46,10 @@ async def locations_by_code(session: AsyncSession, codes: Iterable[str]) -> dict
     wanted = {c.upper() for c in codes if c}
     if not wanted:
         return {}
-    return {loc.unlocode: loc for loc in await session.scalars(select(Location).where(Location.unlocode.in_(wanted)))}
+    return {
+        loc.unlocode: loc
+        for loc in await session.scalars(select(Location).where(Location.unlocode.in_(wanted)))
+    }
 
 
 async def terminals_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, Terminal]:

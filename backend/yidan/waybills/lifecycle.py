@@ -58,8 +58,23 @@ EVENT_CODES: dict[EventType, frozenset[str]] = {
         {"LOAD", "DISC", "GTIN", "GTOT", "STUF", "STRP", "PICK", "DROP", "INSP", "RSEA", "RMVD"}
     ),
     EventType.SHIPMENT: frozenset(
-        {"RECE", "DRFT", "PENA", "PENU", "REJE", "APPR", "ISSU", "SURR", "SUBM", "VOID", "CONF", "REQS", "CMPL",
-         "HOLD", "RELS"}
+        {
+            "RECE",
+            "DRFT",
+            "PENA",
+            "PENU",
+            "REJE",
+            "APPR",
+            "ISSU",
+            "SURR",
+            "SUBM",
+            "VOID",
+            "CONF",
+            "REQS",
+            "CMPL",
+            "HOLD",
+            "RELS",
+        }
     ),
 }
 

@@ -61,7 +61,10 @@ class Waybill(Base):
         back_populates="waybill", cascade="all, delete-orphan", order_by="CargoLine.seq", lazy="raise"
     )
     equipment: Mapped[list[Equipment]] = relationship(
-        back_populates="waybill", cascade="all, delete-orphan", order_by="Equipment.container_number", lazy="raise"
+        back_populates="waybill",
+        cascade="all, delete-orphan",
+        order_by="Equipment.container_number",
+        lazy="raise",
     )
     legs: Mapped[list[Leg]] = relationship(
         back_populates="waybill", cascade="all, delete-orphan", order_by="Leg.seq", lazy="raise"

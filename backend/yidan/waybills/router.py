@@ -40,8 +40,12 @@ async def _out(request: Request, session: SessionDep, principal: PrincipalDep, n
     return await views.waybill_out(session, principal, waybill, base_url=base, secret=secret)
 
 
-@router.post("/waybills", response_model=WaybillOut, status_code=status.HTTP_201_CREATED, summary="Create a waybill")
-async def create_waybill(request: Request, session: SessionDep, principal: PrincipalDep, body: WaybillIn) -> WaybillOut:
+@router.post(
+    "/waybills", response_model=WaybillOut, status_code=status.HTTP_201_CREATED, summary="Create a waybill"
+)
+async def create_waybill(
+    request: Request, session: SessionDep, principal: PrincipalDep, body: WaybillIn
+) -> WaybillOut:
     """Create a draft waybill (or book it at once with `book: true`)."""
     waybill = await service.create_waybill(session, principal, body)
     return await _out(request, session, principal, waybill.number)
@@ -64,15 +68,25 @@ async def list_waybills(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> WaybillPageOut:
     """Waybills the caller may see, newest first, with cursor pagination."""
-    flt = service.WaybillFilter(status=status_ or [], mode=mode, q=q, dangerous_goods=dangerous_goods, origin=origin,
-                                destination=destination, relation=relation, created_from=created_from,
-                                created_to=created_to)
+    flt = service.WaybillFilter(
+        status=status_ or [],
+        mode=mode,
+        q=q,
+        dangerous_goods=dangerous_goods,
+        origin=origin,
+        destination=destination,
+        relation=relation,
+        created_from=created_from,
+        created_to=created_to,
+    )
     rows, next_cursor = await service.list_waybills(session, principal, flt, limit=limit, cursor=cursor)
     return WaybillPageOut(items=await views.summaries(session, rows), next_cursor=next_cursor)
 
 
 @router.get("/waybills/{number}", response_model=WaybillOut, summary="One waybill")
-async def get_waybill(request: Request, session: SessionDep, principal: PrincipalDep, number: str) -> WaybillOut:
+async def get_waybill(
+    request: Request, session: SessionDep, principal: PrincipalDep, number: str
+) -> WaybillOut:
     """The whole waybill: parties, cargo, equipment, legs and timeline."""
     return await _out(request, session, principal, number)
 
@@ -96,13 +110,19 @@ async def change_status(
 
 
 @router.get("/waybills/{number}/events", response_model=list[EventOut], summary="Timeline")
-async def events(request: Request, session: SessionDep, principal: PrincipalDep, number: str) -> list[EventOut]:
+async def events(
+    request: Request, session: SessionDep, principal: PrincipalDep, number: str
+) -> list[EventOut]:
     """The waybill's events in order."""
     return (await _out(request, session, principal, number)).events
 
 
-@router.post("/waybills/{number}/events", response_model=EventOut, status_code=status.HTTP_201_CREATED,
-             summary="Post an event")
+@router.post(
+    "/waybills/{number}/events",
+    response_model=EventOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Post an event",
+)
 async def post_event(
     request: Request, session: SessionDep, principal: PrincipalDep, number: str, body: EventIn
 ) -> EventOut:
@@ -118,16 +138,22 @@ async def audit_trail(session: SessionDep, principal: PrincipalDep, number: str)
     return [AuditOut.model_validate(a) for a in await service.audit_trail(session, principal, number)]
 
 
-@router.get("/waybills/{number}/document.pdf", summary="E-waybill PDF",
-            responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/waybills/{number}/document.pdf",
+    summary="E-waybill PDF",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def document(request: Request, session: SessionDep, principal: PrincipalDep, number: str) -> Response:
     """The printable e-waybill in Chinese and English, with a QR code to its public tracking page."""
     base, secret = _ctx(request)
     waybill = await service.get_waybill(session, principal, number)
     doc = await views.document_for(session, waybill, url=views.tracking_url(base, secret, waybill.number))
     pdf = await asyncio.to_thread(render_waybill_pdf, doc)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{waybill.number}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{waybill.number}.pdf"'},
+    )
 
 
 @public_router.get("/track/{number}", response_model=PublicTrackingOut, summary="Public tracking")

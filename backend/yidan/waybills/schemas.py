@@ -66,7 +66,9 @@ class EquipmentIn(StrictIn):
 
     container_number: ContainerNumber
     size_type: SizeType = "42G1"
-    seals: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(default_factory=list, max_length=6)
+    seals: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=6
+    )
 
 
 class VehicleIn(StrictIn):
@@ -110,7 +112,10 @@ class WaybillIn(StrictIn):
     """A new waybill (a draft, or booked at once with `book`)."""
 
     reference: str | None = Field(
-        default=None, min_length=1, max_length=40, description="your booking reference; unique in your organisation"
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="your booking reference; unique in your organisation",
     )
     shipper: PartyIn | None = Field(default=None, description="defaults to the caller's organisation")
     consignee: PartyIn
@@ -280,8 +285,12 @@ class WaybillOut(BaseModel):
     equipment: list[EquipmentOut]
     legs: list[LegOut]
     events: list[EventOut]
-    allowed_transitions: list[WaybillStatus] = Field(description="statuses the caller may move this waybill to")
-    tracking_url: str | None = Field(default=None, description="public tracking page (owner and consignee only)")
+    allowed_transitions: list[WaybillStatus] = Field(
+        description="statuses the caller may move this waybill to"
+    )
+    tracking_url: str | None = Field(
+        default=None, description="public tracking page (owner and consignee only)"
+    )
 
 
 class WaybillSummaryOut(BaseModel):

@@ -59,7 +59,7 @@ class WaybillFilter:
 
 
 def visible_clause(principal: Principal) -> ColumnElement[bool]:
-    """Waybills the principal's organisation may see: owner, consignee, a carrier, or a terminal on the route."""
+    """Waybills the caller's organisation may see: owner, consignee, a carrier, or a terminal on the route."""
     org = principal.org_id
     carrier = exists().where(Leg.waybill_id == Waybill.id, Leg.carrier_org_id == org)
     terminal_codes = select(Terminal.code).where(Terminal.operator_org_id == org)
@@ -91,7 +91,9 @@ def _full() -> list:  # type: ignore[type-arg]
     ]
 
 
-async def get_waybill(session: AsyncSession, principal: Principal, number: str, *, lock: bool = False) -> Waybill:
+async def get_waybill(
+    session: AsyncSession, principal: Principal, number: str, *, lock: bool = False
+) -> Waybill:
     """A waybill the caller may see, with parties, cargo, equipment and legs; else 404."""
     query = select(Waybill).where(Waybill.number == number.strip().upper(), visible_clause(principal))
     if lock:
@@ -104,7 +106,9 @@ async def get_waybill(session: AsyncSession, principal: Principal, number: str, 
 
 async def get_waybill_unscoped(session: AsyncSession, number: str) -> Waybill | None:
     """A waybill by number for system use (public tracking checks its own key)."""
-    return await session.scalar(select(Waybill).where(Waybill.number == number.strip().upper()).options(*_full()))
+    return await session.scalar(
+        select(Waybill).where(Waybill.number == number.strip().upper()).options(*_full())
+    )
 
 
 # ---- input checks that need the database ----
@@ -118,7 +122,9 @@ async def _check_route(session: AsyncSession, legs: Sequence[LegIn], prefix: str
         t.code: t for t in await session.scalars(select(Terminal).where(Terminal.code.in_(terminal_codes)))
     }
     carrier_ids = {leg.carrier_id for leg in legs}
-    carriers = {o.id: o for o in await session.scalars(select(Organisation).where(Organisation.id.in_(carrier_ids)))}
+    carriers = {
+        o.id: o for o in await session.scalars(select(Organisation).where(Organisation.id.in_(carrier_ids)))
+    }
     errors: list[dict[str, str]] = []
     for i, leg in enumerate(legs):
         where = f"{prefix}[{i}]"
@@ -132,25 +138,47 @@ async def _check_route(session: AsyncSession, legs: Sequence[LegIn], prefix: str
                 if t is None:
                     errors.append({"field": f"{where}.{end}_terminal", "message": f"unknown terminal {term}"})
                 elif t.unlocode != code:
-                    errors.append({"field": f"{where}.{end}_terminal",
-                                   "message": f"terminal {term} is at {t.unlocode}, not {code}"})
+                    errors.append(
+                        {
+                            "field": f"{where}.{end}_terminal",
+                            "message": f"terminal {term} is at {t.unlocode}, not {code}",
+                        }
+                    )
         carrier = carriers.get(leg.carrier_id)
         if carrier is None:
-            errors.append({"field": f"{where}.carrier_id", "message": f"unknown organisation {leg.carrier_id}"})
+            errors.append(
+                {"field": f"{where}.carrier_id", "message": f"unknown organisation {leg.carrier_id}"}
+            )
         elif carrier.kind not in CARRIER_KINDS:
-            errors.append({"field": f"{where}.carrier_id",
-                           "message": f"{carrier.name} is a {carrier.kind.value}, not a carrier"})
+            errors.append(
+                {
+                    "field": f"{where}.carrier_id",
+                    "message": f"{carrier.name} is a {carrier.kind.value}, not a carrier",
+                }
+            )
         if i > 0:
             prev = legs[i - 1]
             if leg.from_unlocode != prev.to_unlocode:
-                errors.append({"field": f"{where}.from_unlocode",
-                               "message": f"leg {i + 1} must begin at {prev.to_unlocode}, where leg {i} ends"})
+                errors.append(
+                    {
+                        "field": f"{where}.from_unlocode",
+                        "message": f"leg {i + 1} must begin at {prev.to_unlocode}, where leg {i} ends",
+                    }
+                )
             elif prev.to_terminal and leg.from_terminal and prev.to_terminal != leg.from_terminal:
-                errors.append({"field": f"{where}.from_terminal",
-                               "message": f"leg {i + 1} must begin at terminal {prev.to_terminal}, where leg {i} ends"})
+                errors.append(
+                    {
+                        "field": f"{where}.from_terminal",
+                        "message": f"leg {i + 1} must begin at {prev.to_terminal}, where leg {i} ends",
+                    }
+                )
             if leg.planned_departure < prev.planned_arrival:
-                errors.append({"field": f"{where}.planned_departure",
-                               "message": f"leg {i + 1} cannot depart before leg {i} arrives"})
+                errors.append(
+                    {
+                        "field": f"{where}.planned_departure",
+                        "message": f"leg {i + 1} cannot depart before leg {i} arrives",
+                    }
+                )
     if errors:
         raise ValidationFailed(f"{errors[0]['field']}: {errors[0]['message']}", errors=errors)
 
@@ -168,11 +196,24 @@ async def _check_party_orgs(session: AsyncSession, parties: dict[str, PartyIn | 
 def _leg_row(seq: int, leg: LegIn) -> Leg:
     v = leg.vehicle
     return Leg(
-        seq=seq, mode=leg.mode, status=LegStatus.PLANNED, carrier_org_id=leg.carrier_id,
-        vessel_name=v.vessel_name, imo=v.imo, mmsi=v.mmsi, voyage=v.voyage, train_number=v.train_number,
-        truck_plate=v.truck_plate, from_unlocode=leg.from_unlocode, from_terminal=leg.from_terminal,
-        from_address=leg.from_address, to_unlocode=leg.to_unlocode, to_terminal=leg.to_terminal,
-        to_address=leg.to_address, planned_departure=leg.planned_departure, planned_arrival=leg.planned_arrival,
+        seq=seq,
+        mode=leg.mode,
+        status=LegStatus.PLANNED,
+        carrier_org_id=leg.carrier_id,
+        vessel_name=v.vessel_name,
+        imo=v.imo,
+        mmsi=v.mmsi,
+        voyage=v.voyage,
+        train_number=v.train_number,
+        truck_plate=v.truck_plate,
+        from_unlocode=leg.from_unlocode,
+        from_terminal=leg.from_terminal,
+        from_address=leg.from_address,
+        to_unlocode=leg.to_unlocode,
+        to_terminal=leg.to_terminal,
+        to_address=leg.to_address,
+        planned_departure=leg.planned_departure,
+        planned_arrival=leg.planned_arrival,
     )
 
 
@@ -199,12 +240,16 @@ async def create_waybill(session: AsyncSession, principal: Principal, data: Wayb
     _require_owner_writer(principal)
     org = await session.get_one(Organisation, principal.org_id)
     await _check_route(session, data.legs)
-    await _check_party_orgs(session, {"shipper": data.shipper, "consignee": data.consignee, "notify": data.notify})
+    await _check_party_orgs(
+        session, {"shipper": data.shipper, "consignee": data.consignee, "notify": data.notify}
+    )
     if data.reference and await session.scalar(
         select(Waybill.number).where(Waybill.org_id == org.id, Waybill.reference == data.reference)
     ):
-        raise Conflict(f"your organisation already has a waybill with reference {data.reference}",
-                       code="reference_exists")
+        raise Conflict(
+            f"your organisation already has a waybill with reference {data.reference}",
+            code="reference_exists",
+        )
     shipper = data.shipper or PartyIn(name=org.name, organisation_id=org.id)
     serial = int(await session.scalar(select(waybill_serial.next_value())) or 0)
     waybill = Waybill(
@@ -225,8 +270,14 @@ async def create_waybill(session: AsyncSession, principal: Principal, data: Wayb
     waybill.legs = [_leg_row(i + 1, leg) for i, leg in enumerate(data.legs)]
     session.add(waybill)
     await session.flush()
-    await audit.record(session, principal, action="waybill.create", object_type="waybill", object_id=waybill.number,
-                       changes={"status": waybill.status.value, "legs": len(waybill.legs)})
+    await audit.record(
+        session,
+        principal,
+        action="waybill.create",
+        object_type="waybill",
+        object_id=waybill.number,
+        changes={"status": waybill.status.value, "legs": len(waybill.legs)},
+    )
     if data.book:
         await _book(session, principal, waybill)
     return waybill
@@ -240,21 +291,28 @@ def _check_unique_containers(numbers: list[str], where: str) -> None:
         seen.add(n)
 
 
-async def update_draft(session: AsyncSession, principal: Principal, number: str, patch: WaybillPatch) -> Waybill:
+async def update_draft(
+    session: AsyncSession, principal: Principal, number: str, patch: WaybillPatch
+) -> Waybill:
     """Change a draft; a list given replaces the whole list. Only drafts can be edited."""
     waybill = await get_waybill(session, principal, number, lock=True)
     if "owner" not in relations(principal, waybill):
-        raise Forbidden(f"only the shipper's organisation may edit waybill {waybill.number}", code="not_owner")
+        raise Forbidden(
+            f"only the shipper's organisation may edit waybill {waybill.number}", code="not_owner"
+        )
     _require_owner_writer(principal)
     if waybill.status is not WaybillStatus.DRAFT:
         raise IllegalTransition(
-            f"waybill {waybill.number} is {waybill.status.value}; only drafts can be edited", code="not_a_draft"
+            f"waybill {waybill.number} is {waybill.status.value}; only drafts can be edited",
+            code="not_a_draft",
         )
     given = patch.model_fields_set
     changes: dict[str, object] = {}
     if patch.legs is not None:
         await _check_route(session, patch.legs)
-    await _check_party_orgs(session, {"shipper": patch.shipper, "consignee": patch.consignee, "notify": patch.notify})
+    await _check_party_orgs(
+        session, {"shipper": patch.shipper, "consignee": patch.consignee, "notify": patch.notify}
+    )
     if "remarks" in given:
         changes["remarks"] = {"from": waybill.remarks, "to": patch.remarks}
         waybill.remarks = patch.remarks
@@ -276,7 +334,9 @@ async def update_draft(session: AsyncSession, principal: Principal, number: str,
         changes["cargo_lines"] = {"from": len(waybill.cargo_lines), "to": len(patch.cargo_lines)}
         waybill.cargo_lines.clear()
         await session.flush()
-        waybill.cargo_lines.extend(CargoLine(seq=i + 1, **c.model_dump()) for i, c in enumerate(patch.cargo_lines))
+        waybill.cargo_lines.extend(
+            CargoLine(seq=i + 1, **c.model_dump()) for i, c in enumerate(patch.cargo_lines)
+        )
     if patch.equipment is not None:
         _check_unique_containers([e.container_number for e in patch.equipment], "equipment")
         changes["equipment"] = {
@@ -296,19 +356,41 @@ async def update_draft(session: AsyncSession, principal: Principal, number: str,
         waybill.legs.extend(_leg_row(i + 1, leg) for i, leg in enumerate(patch.legs))
     waybill.updated_at = utcnow()
     await session.flush()
-    await audit.record(session, principal, action="waybill.edit", object_type="waybill", object_id=waybill.number,
-                       changes=changes)
+    await audit.record(
+        session,
+        principal,
+        action="waybill.edit",
+        object_type="waybill",
+        object_id=waybill.number,
+        changes=changes,
+    )
     return waybill
 
 
 async def _system_event(
-    session: AsyncSession, waybill: Waybill, *, event_type: EventType, code: str, classifier: Classifier,
-    when: datetime, leg: Leg | None = None, unlocode: str | None = None, description: str | None = None,
-    org_id: uuid.UUID | None = None, source: str = "yidan",
+    session: AsyncSession,
+    waybill: Waybill,
+    *,
+    event_type: EventType,
+    code: str,
+    classifier: Classifier,
+    when: datetime,
+    leg: Leg | None = None,
+    unlocode: str | None = None,
+    description: str | None = None,
+    org_id: uuid.UUID | None = None,
+    source: str = "yidan",
 ) -> Event:
     event = Event(
-        waybill_id=waybill.id, leg_id=leg.id if leg else None, event_type=event_type, event_code=code,
-        classifier=classifier, event_time=when, unlocode=unlocode, description=description, source=source,
+        waybill_id=waybill.id,
+        leg_id=leg.id if leg else None,
+        event_type=event_type,
+        event_code=code,
+        classifier=classifier,
+        event_time=when,
+        unlocode=unlocode,
+        description=description,
+        source=source,
         org_id=org_id,
     )
     session.add(event)
@@ -321,15 +403,44 @@ async def _book(session: AsyncSession, principal: Principal, waybill: Waybill) -
     waybill.status = WaybillStatus.BOOKED
     waybill.updated_at = now
     for code in ("CONF", "ISSU"):
-        await _system_event(session, waybill, event_type=EventType.SHIPMENT, code=code, classifier=Classifier.ACT,
-                            when=now, org_id=principal.org_id)
+        await _system_event(
+            session,
+            waybill,
+            event_type=EventType.SHIPMENT,
+            code=code,
+            classifier=Classifier.ACT,
+            when=now,
+            org_id=principal.org_id,
+        )
     for leg in waybill.legs:
-        await _system_event(session, waybill, event_type=EventType.TRANSPORT, code="DEPA", classifier=Classifier.PLN,
-                            when=leg.planned_departure, leg=leg, unlocode=leg.from_unlocode)
-        await _system_event(session, waybill, event_type=EventType.TRANSPORT, code="ARRI", classifier=Classifier.PLN,
-                            when=leg.planned_arrival, leg=leg, unlocode=leg.to_unlocode)
-    await audit.record(session, principal, action="waybill.status", object_type="waybill", object_id=waybill.number,
-                       changes={"status": {"from": "draft", "to": "booked"}})
+        await _system_event(
+            session,
+            waybill,
+            event_type=EventType.TRANSPORT,
+            code="DEPA",
+            classifier=Classifier.PLN,
+            when=leg.planned_departure,
+            leg=leg,
+            unlocode=leg.from_unlocode,
+        )
+        await _system_event(
+            session,
+            waybill,
+            event_type=EventType.TRANSPORT,
+            code="ARRI",
+            classifier=Classifier.PLN,
+            when=leg.planned_arrival,
+            leg=leg,
+            unlocode=leg.to_unlocode,
+        )
+    await audit.record(
+        session,
+        principal,
+        action="waybill.status",
+        object_type="waybill",
+        object_id=waybill.number,
+        changes={"status": {"from": "draft", "to": "booked"}},
+    )
 
 
 def transitions_for(principal: Principal, waybill: Waybill) -> list[WaybillStatus]:
@@ -352,7 +463,11 @@ def _actor_ok(principal: Principal, waybill: Waybill, to: WaybillStatus, as_: se
         leg = waybill.legs[0] if to is WaybillStatus.IN_TRANSIT else waybill.legs[-1]
         if leg.carrier_org_id != principal.org_id:
             return False
-        return principal.allows(Scope.EVENTS_WRITE) if principal.is_api_key else principal.has_role(*CARRIER_ROLES)
+        return (
+            principal.allows(Scope.EVENTS_WRITE)
+            if principal.is_api_key
+            else principal.has_role(*CARRIER_ROLES)
+        )
     return False
 
 
@@ -367,7 +482,8 @@ async def change_status(
     if not rel or not _actor_ok(principal, waybill, to, rel):
         who = " or ".join(sorted(actors - {"system"}))
         raise Forbidden(
-            f"moving waybill {waybill.number} from {frm.value} to {to.value} is for the {who}", code="not_allowed"
+            f"moving waybill {waybill.number} from {frm.value} to {to.value} is for the {who}",
+            code="not_allowed",
         )
     now = utcnow()
     if to is WaybillStatus.BOOKED:
@@ -379,25 +495,47 @@ async def change_status(
         last = waybill.legs[-1]
         if last.status is not LegStatus.DEPARTED:
             raise IllegalTransition(
-                f"waybill {waybill.number} cannot be delivered: its last leg is {last.status.value}, not departed"
+                f"waybill {waybill.number} cannot be delivered: its last leg is {last.status.value}, "
+                "not departed"
             )
         await _apply_transport(session, principal, waybill, last, "ARRI", now)
     else:
         waybill.status = to
         waybill.updated_at = now
         code = {WaybillStatus.CANCELLED: "VOID", WaybillStatus.CLOSED: "CMPL"}[to]
-        await _system_event(session, waybill, event_type=EventType.SHIPMENT, code=code, classifier=Classifier.ACT,
-                            when=now, description=reason, org_id=principal.org_id)
-        await audit.record(session, principal, action="waybill.status", object_type="waybill",
-                           object_id=waybill.number,
-                           changes={"status": {"from": frm.value, "to": to.value}, "reason": reason})
+        await _system_event(
+            session,
+            waybill,
+            event_type=EventType.SHIPMENT,
+            code=code,
+            classifier=Classifier.ACT,
+            when=now,
+            description=reason,
+            org_id=principal.org_id,
+        )
+        await audit.record(
+            session,
+            principal,
+            action="waybill.status",
+            object_type="waybill",
+            object_id=waybill.number,
+            changes={"status": {"from": frm.value, "to": to.value}, "reason": reason},
+        )
     await session.flush()
     return waybill
 
 
 async def _apply_transport(
-    session: AsyncSession, principal: Principal, waybill: Waybill, leg: Leg, code: str, when: datetime,
-    *, source: str = "api", unlocode: str | None = None, description: str | None = None,
+    session: AsyncSession,
+    principal: Principal,
+    waybill: Waybill,
+    leg: Leg,
+    code: str,
+    when: datetime,
+    *,
+    source: str = "api",
+    unlocode: str | None = None,
+    description: str | None = None,
 ) -> Event:
     """An actual DEPA/ARRI: moves the leg and, at the ends of the route, the waybill."""
     to = leg_status_after(code)
@@ -421,9 +559,17 @@ async def _apply_transport(
     else:
         leg.actual_arrival = when
     event = await _system_event(
-        session, waybill, event_type=EventType.TRANSPORT, code=code, classifier=Classifier.ACT, when=when, leg=leg,
-        unlocode=unlocode or (leg.from_unlocode if code == "DEPA" else leg.to_unlocode), description=description,
-        org_id=principal.org_id, source=source,
+        session,
+        waybill,
+        event_type=EventType.TRANSPORT,
+        code=code,
+        classifier=Classifier.ACT,
+        when=when,
+        leg=leg,
+        unlocode=unlocode or (leg.from_unlocode if code == "DEPA" else leg.to_unlocode),
+        description=description,
+        org_id=principal.org_id,
+        source=source,
     )
     changes: dict[str, object] = {f"leg{leg.seq}.status": {"from": old_leg.value, "to": to.value}}
     frm = waybill.status
@@ -436,8 +582,14 @@ async def _apply_transport(
     if waybill.status is not frm:
         changes["status"] = {"from": frm.value, "to": waybill.status.value}
     waybill.updated_at = utcnow()
-    await audit.record(session, principal, action=f"leg.{code.lower()}", object_type="waybill",
-                       object_id=waybill.number, changes=changes)
+    await audit.record(
+        session,
+        principal,
+        action=f"leg.{code.lower()}",
+        object_type="waybill",
+        object_id=waybill.number,
+        changes=changes,
+    )
     return event
 
 
@@ -449,7 +601,9 @@ async def post_event(session: AsyncSession, principal: Principal, number: str, d
     code = data.event_code.upper()
     if code not in EVENT_CODES[data.event_type]:
         allowed = ", ".join(sorted(EVENT_CODES[data.event_type]))
-        raise field_error("event_code", f"{code} is not a {data.event_type.value} event code (one of {allowed})")
+        raise field_error(
+            "event_code", f"{code} is not a {data.event_type.value} event code (one of {allowed})"
+        )
     if data.event_type is EventType.SHIPMENT:
         raise Forbidden("shipment events are recorded by Yidan as the waybill moves", code="not_allowed")
     if data.leg_seq is None:
@@ -459,8 +613,12 @@ async def post_event(session: AsyncSession, principal: Principal, number: str, d
     leg = waybill.legs[data.leg_seq - 1]
     if leg.carrier_org_id != principal.org_id:
         raise Forbidden(f"only the carrier of leg {leg.seq} may post events for it", code="not_leg_carrier")
-    if not principal.is_api_key and not principal.has_role(*CARRIER_ROLES, Role.GATE_OPERATOR, Role.PORT_OPERATOR):
-        raise Forbidden(f"posting events needs a carrier role; you are {principal.role.value}", code="role_required")
+    if not principal.is_api_key and not principal.has_role(
+        *CARRIER_ROLES, Role.GATE_OPERATOR, Role.PORT_OPERATOR
+    ):
+        raise Forbidden(
+            f"posting events needs a carrier role; you are {principal.role.value}", code="role_required"
+        )
     now = utcnow()
     if data.classifier is Classifier.ACT and data.event_time > now + CLOCK_SKEW:
         raise field_error("event_time", "an actual event cannot be in the future")
@@ -469,11 +627,15 @@ async def post_event(session: AsyncSession, principal: Principal, number: str, d
     if data.terminal_code and not await session.get(Terminal, data.terminal_code):
         raise field_error("terminal_code", f"unknown terminal {data.terminal_code}")
     if data.container_number and data.container_number not in {e.container_number for e in waybill.equipment}:
-        raise field_error("container_number", f"container {data.container_number} is not on waybill {waybill.number}")
+        raise field_error(
+            "container_number", f"container {data.container_number} is not on waybill {waybill.number}"
+        )
     if data.supersedes is not None:
         old = await session.get(Event, data.supersedes)
         if old is None or old.waybill_id != waybill.id:
-            raise field_error("supersedes", f"event {data.supersedes} is not an event of waybill {waybill.number}")
+            raise field_error(
+                "supersedes", f"event {data.supersedes} is not an event of waybill {waybill.number}"
+            )
     if waybill.status not in (WaybillStatus.BOOKED, WaybillStatus.IN_TRANSIT, WaybillStatus.DELIVERED):
         raise IllegalTransition(
             f"waybill {waybill.number} is {waybill.status.value}; events are accepted once it is booked",
@@ -481,7 +643,13 @@ async def post_event(session: AsyncSession, principal: Principal, number: str, d
         )
     if data.event_type is EventType.TRANSPORT and data.classifier is Classifier.ACT:
         event = await _apply_transport(
-            session, principal, waybill, leg, code, data.event_time, unlocode=data.unlocode,
+            session,
+            principal,
+            waybill,
+            leg,
+            code,
+            data.event_time,
+            unlocode=data.unlocode,
             description=data.description,
         )
         event.terminal_code = data.terminal_code
@@ -491,20 +659,36 @@ async def post_event(session: AsyncSession, principal: Principal, number: str, d
         if data.event_type is EventType.TRANSPORT:
             _apply_plan_or_estimate(waybill, leg, code, data.classifier, data.event_time)
         event = Event(
-            waybill_id=waybill.id, leg_id=leg.id, event_type=data.event_type, event_code=code,
-            classifier=data.classifier, event_time=data.event_time, unlocode=data.unlocode,
-            terminal_code=data.terminal_code, container_number=data.container_number,
-            description=data.description, source="api", org_id=principal.org_id, supersedes_id=data.supersedes,
+            waybill_id=waybill.id,
+            leg_id=leg.id,
+            event_type=data.event_type,
+            event_code=code,
+            classifier=data.classifier,
+            event_time=data.event_time,
+            unlocode=data.unlocode,
+            terminal_code=data.terminal_code,
+            container_number=data.container_number,
+            description=data.description,
+            source="api",
+            org_id=principal.org_id,
+            supersedes_id=data.supersedes,
         )
         session.add(event)
-        await audit.record(session, principal, action="event.post", object_type="waybill",
-                           object_id=waybill.number,
-                           changes={"event": f"{data.classifier.value} {code}", "leg": leg.seq})
+        await audit.record(
+            session,
+            principal,
+            action="event.post",
+            object_type="waybill",
+            object_id=waybill.number,
+            changes={"event": f"{data.classifier.value} {code}", "leg": leg.seq},
+        )
     await session.flush()
     return event
 
 
-def _apply_plan_or_estimate(waybill: Waybill, leg: Leg, code: str, classifier: Classifier, when: datetime) -> None:
+def _apply_plan_or_estimate(
+    waybill: Waybill, leg: Leg, code: str, classifier: Classifier, when: datetime
+) -> None:
     actual = leg.actual_departure if code == "DEPA" else leg.actual_arrival
     if actual is not None:
         raise IllegalTransition(
@@ -542,8 +726,11 @@ async def list_waybills(
         dg = exists().where(CargoLine.waybill_id == Waybill.id, CargoLine.un_number.is_not(None))
         query = query.where(dg if flt.dangerous_goods else ~dg)
     if flt.origin:
-        query = query.where(exists().where(Leg.waybill_id == Waybill.id, Leg.seq == 1,
-                                           Leg.from_unlocode == flt.origin.upper()))
+        query = query.where(
+            exists().where(
+                Leg.waybill_id == Waybill.id, Leg.seq == 1, Leg.from_unlocode == flt.origin.upper()
+            )
+        )
     if flt.destination:
         last = select(Leg.to_unlocode).where(Leg.waybill_id == Waybill.id).order_by(Leg.seq.desc()).limit(1)
         query = query.where(last.scalar_subquery() == flt.destination.upper())
@@ -552,7 +739,9 @@ async def list_waybills(
     elif flt.relation == "consignee":
         query = query.where(Waybill.consignee_org_id == principal.org_id)
     elif flt.relation == "carrier":
-        query = query.where(exists().where(Leg.waybill_id == Waybill.id, Leg.carrier_org_id == principal.org_id))
+        query = query.where(
+            exists().where(Leg.waybill_id == Waybill.id, Leg.carrier_org_id == principal.org_id)
+        )
     if flt.created_from:
         query = query.where(Waybill.created_at >= flt.created_from)
     if flt.created_to:
@@ -561,8 +750,13 @@ async def list_waybills(
         created, ident = decode_cursor(cursor)
         query = query.where(tuple_(Waybill.created_at, Waybill.id) < tuple_(created, ident))
     query = query.order_by(Waybill.created_at.desc(), Waybill.id.desc()).limit(limit + 1)
-    rows = list(await session.scalars(query.options(selectinload(Waybill.parties), selectinload(Waybill.legs),
-                                                    selectinload(Waybill.cargo_lines))))
+    rows = list(
+        await session.scalars(
+            query.options(
+                selectinload(Waybill.parties), selectinload(Waybill.legs), selectinload(Waybill.cargo_lines)
+            )
+        )
+    )
     next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
@@ -594,4 +788,3 @@ def has_dangerous_goods(waybill: Waybill) -> bool:
 def party(waybill: Waybill, role: str) -> Party | None:
     """The party with a role, if any."""
     return next((p for p in waybill.parties if p.role == role), None)
-
