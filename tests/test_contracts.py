@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 from yidan.cli import export_contracts
 from yidan.core.embedded import to_libpq_url
+from yidan.core.migrate import include_object
 from yidan.models import metadata
 from yidan.settings import PROJECT_ROOT
 
@@ -43,7 +44,8 @@ def test_openapi_has_the_public_routes(tmp_path):
 def test_migrations_match_the_models(database_url):
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        opts = {"compare_type": True, "include_object": include_object}
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), metadata)
     engine.dispose()
     assert diff == [], f"models and migrations differ; add a migration: {diff}"
     with psycopg.connect(to_libpq_url(database_url)) as conn:

@@ -4,6 +4,7 @@ from yidan.core.audit import AuditEntry
 from yidan.core.db import Base
 from yidan.identity.models import ApiKey, Organisation, RefreshToken, User
 from yidan.locations.models import Gate, Location, Terminal
+from yidan.tracking.models import Device, DeviceBinding, LatestPosition, LegAssignment, Position, Vehicle
 from yidan.waybills.models import CargoLine, Equipment, Event, Leg, Party, Waybill
 
 metadata = Base.metadata
@@ -12,16 +13,22 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "CargoLine",
+    "Device",
+    "DeviceBinding",
     "Equipment",
     "Event",
     "Gate",
+    "LatestPosition",
     "Leg",
+    "LegAssignment",
     "Location",
     "Organisation",
     "Party",
+    "Position",
     "RefreshToken",
     "Terminal",
     "User",
+    "Vehicle",
     "Waybill",
     "metadata",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from yidan.core.migrate import include_object
 from yidan.models import metadata
 
 config = context.config
@@ -23,7 +24,9 @@ def run_migrations_online() -> None:
     """Run against the database given as sqlalchemy.url."""
     engine = create_engine(str(config.get_main_option("sqlalchemy.url")), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+        context.configure(
+            connection=connection, target_metadata=metadata, compare_type=True, include_object=include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
