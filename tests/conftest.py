@@ -81,7 +81,7 @@ def settings(
         database_url=database_url,
         redis_url=servers[1],
         data_dir=tmp_path_factory.mktemp("data"),
-        jwt_secret="test-secret-" + uuid.uuid4().hex,
+        jwt_secret="test-secret-" + uuid.uuid4().hex * 2,
         frontend_dist=Path("/nonexistent"),
     )
 

@@ -223,13 +223,15 @@ async def _replay(
     wb: dict[str, Any],
 ) -> None:
     if step == "book":
-        await waybills.change_status(session, owner, waybill.number, WaybillStatus.BOOKED)
+        booked_at = min(utcnow(), waybill.legs[0].planned_departure - timedelta(days=2))
+        await waybills.change_status(session, owner, waybill.number, WaybillStatus.BOOKED, at=booked_at)
     elif step == "cancel":
         await waybills.change_status(
             session, owner, waybill.number, WaybillStatus.CANCELLED, "demo: order withdrawn"
         )
     elif step == "close":
-        await waybills.change_status(session, owner, waybill.number, WaybillStatus.CLOSED)
+        closed_at = min(utcnow(), (waybill.legs[-1].actual_arrival or utcnow()) + timedelta(days=1))
+        await waybills.change_status(session, owner, waybill.number, WaybillStatus.CLOSED, at=closed_at)
     else:
         code, seq_text = step.split()
         seq = int(seq_text)

@@ -397,9 +397,11 @@ async def _system_event(
     return event
 
 
-async def _book(session: AsyncSession, principal: Principal, waybill: Waybill) -> None:
+async def _book(
+    session: AsyncSession, principal: Principal, waybill: Waybill, at: datetime | None = None
+) -> None:
     check_waybill_transition(waybill.number, waybill.status, WaybillStatus.BOOKED)
-    now = utcnow()
+    now = at or utcnow()
     waybill.status = WaybillStatus.BOOKED
     waybill.updated_at = now
     for code in ("CONF", "ISSU"):
@@ -472,7 +474,13 @@ def _actor_ok(principal: Principal, waybill: Waybill, to: WaybillStatus, as_: se
 
 
 async def change_status(
-    session: AsyncSession, principal: Principal, number: str, to: WaybillStatus, reason: str | None = None
+    session: AsyncSession,
+    principal: Principal,
+    number: str,
+    to: WaybillStatus,
+    reason: str | None = None,
+    *,
+    at: datetime | None = None,
 ) -> Waybill:
     """Move a waybill along its lifecycle; illegal moves are 409, moves by the wrong party 403."""
     waybill = await get_waybill(session, principal, number, lock=True)
@@ -485,9 +493,10 @@ async def change_status(
             f"moving waybill {waybill.number} from {frm.value} to {to.value} is for the {who}",
             code="not_allowed",
         )
-    now = utcnow()
+    # `at` lets a back-fill (imports, demo data) record when the move really happened; the API never sets it
+    now = at or utcnow()
     if to is WaybillStatus.BOOKED:
-        await _book(session, principal, waybill)
+        await _book(session, principal, waybill, now)
         return waybill
     if to is WaybillStatus.IN_TRANSIT:
         await _apply_transport(session, principal, waybill, waybill.legs[0], "DEPA", now)
