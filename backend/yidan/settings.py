@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     db_echo: bool = False
     debug_errors: bool = Field(default=False, description="show internal error text (never in production)")
 
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 7808
+    gateway_idle_timeout_s: float = Field(default=180.0, description="close a terminal silent this long")
+    gateway_max_connections: int = 20_000
+
     def secret_key(self) -> str:
         """The JWT/HMAC secret: configured, else one generated once and kept under the data folder."""
         if self.jwt_secret:

@@ -536,7 +536,7 @@ async def change_status(
 
 async def _apply_transport(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     waybill: Waybill,
     leg: Leg,
     code: str,
@@ -577,7 +577,8 @@ async def _apply_transport(
         leg=leg,
         unlocode=unlocode or (leg.from_unlocode if code == "DEPA" else leg.to_unlocode),
         description=description,
-        org_id=principal.org_id,
+        # None: Yidan itself (e.g. tracking) recorded it, on no organisation's behalf
+        org_id=principal.org_id if principal else None,
         source=source,
     )
     changes: dict[str, object] = {f"leg{leg.seq}.status": {"from": old_leg.value, "to": to.value}}
@@ -599,6 +600,77 @@ async def _apply_transport(
         object_id=waybill.number,
         changes=changes,
     )
+    return event
+
+
+_LEG_ORDER = {LegStatus.PLANNED: 0, LegStatus.DEPARTED: 1, LegStatus.ARRIVED: 2}
+
+
+async def record_system_transport_event(
+    session: AsyncSession,
+    waybill_id: uuid.UUID,
+    leg_id: uuid.UUID,
+    code: str,
+    when: datetime,
+    source: str,
+    *,
+    classifier: Classifier = Classifier.ACT,
+    description: str | None = None,
+    payload: dict[str, object] | None = None,
+) -> Event | None:
+    """A DEPA/ARRI that Yidan derives itself (e.g. from tracking), under the API's rules; None if already so."""
+    code = code.upper()
+    if code not in EVENT_CODES[EventType.TRANSPORT]:
+        raise ValueError(f"{code} is not a transport event code")
+    # the row lock serialises automatic events of one waybill; populate_existing re-reads legs a caller
+    # may have loaded before the lock was taken
+    waybill = await session.scalar(
+        select(Waybill)
+        .where(Waybill.id == waybill_id)
+        .with_for_update(of=Waybill)
+        .options(selectinload(Waybill.legs))
+        .execution_options(populate_existing=True)
+    )
+    if waybill is None:
+        raise NotFound(f"waybill {waybill_id} not found")
+    leg = next((leg for leg in waybill.legs if leg.id == leg_id), None)
+    if leg is None:
+        raise NotFound(f"leg {leg_id} is not on waybill {waybill.number}")
+    if classifier is Classifier.ACT:
+        target = leg_status_after(code)
+        assert target is not None
+        if _LEG_ORDER[leg.status] >= _LEG_ORDER[target]:
+            return None  # already departed/arrived: an automatic event is never recorded twice
+        event = await _apply_transport(
+            session, None, waybill, leg, code, when, source=source, description=description
+        )
+    else:
+        if (leg.actual_departure if code == "DEPA" else leg.actual_arrival) is not None:
+            return None  # an estimate after the fact says nothing
+        _apply_plan_or_estimate(waybill, leg, code, classifier, when)
+        event = await _system_event(
+            session,
+            waybill,
+            event_type=EventType.TRANSPORT,
+            code=code,
+            classifier=classifier,
+            when=when,
+            leg=leg,
+            unlocode=leg.from_unlocode if code == "DEPA" else leg.to_unlocode,
+            description=description,
+            source=source,
+        )
+        await audit.record(
+            session,
+            None,
+            action="event.post",
+            object_type="waybill",
+            object_id=waybill.number,
+            changes={"event": f"{classifier.value} {code}", "leg": leg.seq, "source": source},
+        )
+    if payload:
+        event.payload = dict(payload)
+    await session.flush()
     return event
 
 
