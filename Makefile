@@ -60,3 +60,13 @@ frontend-test:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache frontend/dist frontend/node_modules
+
+.PHONY: e2e
+e2e: install  ## build the web app and run the browser tests (Debian's Chromium, the real backend)
+	@if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "• installing Chromium …"; apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: apt-get install -y chromium"; exit 1; fi; \
+	fi
+	cd frontend && ( [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error ) \
+	  && npm run build && npx playwright test -c e2e/playwright.config.ts

@@ -21,6 +21,9 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: false,
+    // The largest chunk is data, not code: Natural Earth's 1:50m countries (the offline basemap), loaded
+    // with the first map and cached for good.
+    chunkSizeWarningLimit: 800,
     rolldownOptions: {
       output: {
         // Shared chunks are named after their first module; one made mostly of antd is called so.
@@ -41,6 +44,8 @@ export default defineConfig({
     },
   },
   test: {
+    // e2e/ holds the browser tests, run by Playwright (npm run e2e), not by vitest.
+    include: ['src/**/*.test.{ts,tsx}'],
     environment: 'jsdom',
     globals: true,
     setupFiles: ['./src/test/setup.ts'],

@@ -19,10 +19,16 @@ from yidan.core.embedded import start_services
 from yidan.core.errors import install_error_handlers, problem_response
 from yidan.core.redis import make_redis
 from yidan.core.security import TokenConfig
+from yidan.gates.router import routes as gates_routes
 from yidan.graphql.schema import graphql_router
 from yidan.identity.router import router as identity_router
 from yidan.locations.router import router as locations_router
 from yidan.settings import Settings, get_settings
+from yidan.settlement.router import router as settlement_router
+from yidan.tracking.listeners import register_listeners
+from yidan.tracking.live_router import router as tracking_live_router
+from yidan.tracking.router import router as tracking_router
+from yidan.tracking.runtime import start_pipeline, stop_pipeline
 from yidan.waybills.router import public_router
 from yidan.waybills.router import router as waybills_router
 
@@ -41,9 +47,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.redis = make_redis(services.redis_url)
+    await start_pipeline(app)
+    register_listeners(app)
     try:
         yield
     finally:
+        await stop_pipeline(app)
         await app.state.redis.aclose()
         await engine.dispose()
         services.stop()
@@ -74,6 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(locations_router)
     app.include_router(waybills_router)
     app.include_router(public_router)
+    app.include_router(settlement_router)
+    app.include_router(tracking_router)
+    app.include_router(tracking_live_router)
+    app.include_router(gates_routes)
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
 
     @app.get("/healthz", tags=["health"], summary="Alive")

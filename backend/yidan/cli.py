@@ -1,4 +1,4 @@
-"""`yidan serve | migrate | seed | contracts`: the product's command line."""
+"""`yidan serve | migrate | seed | gateway | ais-feed | simulate | contracts`: the product's command line."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from yidan.settings import PROJECT_ROOT, Settings, get_settings
@@ -62,6 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     services = _services(settings)
+    payments_test_server = None
     try:
         assert services.database_url and services.redis_url
         _migrate(services.database_url)
@@ -69,6 +71,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             asyncio.run(_seed(services.database_url, settings, demo=True))
         settings = settings.model_copy(
             update={"database_url": services.database_url, "redis_url": services.redis_url}
+        )
+        from yidan.settlement.runner import start_payments
+
+        settings, payments_test_server = start_payments(
+            settings, services.database_url, demo=not args.no_seed
         )
         app = create_app(settings)
         url = f"http://{settings.host}:{settings.port}"
@@ -79,6 +86,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("  Press Ctrl-C to stop everything started here.\n", flush=True)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     finally:
+        if payments_test_server is not None:
+            payments_test_server.stop()
         print("• stopping embedded services …", flush=True)
         services.stop()
     return 0
@@ -108,6 +117,71 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+TrackingMain = Callable[[Settings, str, str, asyncio.Event], Awaitable[int]]
+
+
+def _run_tracking(run: TrackingMain) -> int:
+    """Start what is needed and migrate as `serve` does, then run a tracking process until signalled."""
+    from yidan.tracking.processes import run_until_signalled
+
+    settings = get_settings()
+    services = _services(settings)
+    try:
+        assert services.database_url and services.redis_url
+        _migrate(services.database_url)
+        db, redis = services.database_url, services.redis_url
+        return run_until_signalled(lambda stop: run(settings, db, redis, stop))
+    finally:
+        print("• stopping embedded services …", flush=True)
+        services.stop()
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    """Run the JT/T 808 TCP gateway."""
+    from yidan.tracking.processes import run_gateway
+
+    def run(settings: Settings, db: str, redis: str, stop: asyncio.Event) -> Awaitable[int]:
+        """The gateway with the command line's address."""
+        host = args.host or settings.gateway_host
+        port = settings.gateway_port if args.port is None else args.port
+        return run_gateway(settings, db, redis, stop, host=host, port=port)
+
+    return _run_tracking(run)
+
+
+def cmd_ais_feed(args: argparse.Namespace) -> int:
+    """Read an AIS feed (NMEA lines over TCP) into the position pipeline."""
+    from yidan.tracking.processes import run_ais_feed
+
+    def run(settings: Settings, db: str, redis: str, stop: asyncio.Event) -> Awaitable[int]:
+        """The feed client for the command line's source."""
+        return run_ais_feed(settings, db, redis, stop, host=args.host, port=args.port)
+
+    return _run_tracking(run)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Drive the demo terminals and vessel (and extra fleet terminals) against the gateway."""
+    from yidan.tracking.processes import SimulateOptions, run_simulation
+
+    def run(settings: Settings, db: str, redis: str, stop: asyncio.Event) -> Awaitable[int]:
+        """The simulation with the command line's options."""
+        options = SimulateOptions(
+            gateway_host=args.gateway_host or settings.gateway_host,
+            gateway_port=settings.gateway_port if args.gateway_port is None else args.gateway_port,
+            terminals=args.terminals,
+            interval_s=args.interval,
+            speedup=args.speedup,
+            ais_port=args.ais_port,
+            ais_client=not args.no_ais_client,
+            with_gateway=args.with_gateway,
+            duration_s=args.duration,
+        )
+        return run_simulation(settings, db, redis, stop, options)
+
+    return _run_tracking(run)
+
+
 def export_contracts(out_dir: Path) -> tuple[Path, Path]:
     """Write openapi.json and schema.graphql from the code."""
     from yidan.app import create_app
@@ -123,6 +197,20 @@ def export_contracts(out_dir: Path) -> tuple[Path, Path]:
     graphql_path = out_dir / "schema.graphql"
     graphql_path.write_text(schema.as_str() + "\n", encoding="utf-8")
     return openapi_path, graphql_path
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Apply Stripe events that were stored but never applied, and reconcile with Stripe daily."""
+    from yidan.settlement.runner import run_worker
+
+    settings = get_settings()
+    services = _services(settings)
+    try:
+        assert services.database_url
+        _migrate(services.database_url)
+        return run_worker(settings, services.database_url, once=args.once)
+    finally:
+        services.stop()
 
 
 def cmd_contracts(args: argparse.Namespace) -> int:
@@ -148,6 +236,28 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("seed", help="load reference and demo data (idempotent)")
     p.add_argument("--no-demo", action="store_true", help="reference data only")
     p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("gateway", help="run the JT/T 808 TCP gateway (port 7808 unless YIDAN_GATEWAY_PORT)")
+    p.add_argument("--host", help="address to listen on (default YIDAN_GATEWAY_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default YIDAN_GATEWAY_PORT, 7808)")
+    p.set_defaults(func=cmd_gateway)
+    p = sub.add_parser("ais-feed", help="read an AIS feed (NMEA lines over TCP) into the tracking pipeline")
+    p.add_argument("--host", required=True, help="feed host")
+    p.add_argument("--port", type=int, required=True, help="feed port")
+    p.set_defaults(func=cmd_ais_feed)
+    p = sub.add_parser("simulate", help="simulated JT/T 808 terminals and an AIS vessel on the demo routes")
+    p.add_argument("--gateway-host", help="gateway to report to (default YIDAN_GATEWAY_HOST)")
+    p.add_argument("--gateway-port", type=int, help="its port (default YIDAN_GATEWAY_PORT)")
+    p.add_argument("--with-gateway", action="store_true", help="run the gateway in this process too")
+    p.add_argument("--terminals", type=int, default=0, help="extra fleet terminals to provision and drive")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between reports (default 5)")
+    p.add_argument("--speedup", type=float, default=1.0, help="move vehicles this many times faster")
+    p.add_argument("--ais-port", type=int, default=10110, help="serve the vessel feed here (-1: no vessels)")
+    p.add_argument("--no-ais-client", action="store_true", help="serve the feed only (run `yidan ais-feed`)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.set_defaults(func=cmd_simulate)
+    p = sub.add_parser("worker", help="apply pending Stripe webhook events; reconcile with Stripe daily")
+    p.add_argument("--once", action="store_true", help="one pass with a reconciliation now; print the report")
+    p.set_defaults(func=cmd_worker)
     p = sub.add_parser("contracts", help="write openapi.json and schema.graphql")
     p.add_argument("--out", default=str(PROJECT_ROOT / "openapi"))
     p.set_defaults(func=cmd_contracts)

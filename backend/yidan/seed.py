@@ -6,22 +6,26 @@ import csv
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from yidan.core.clock import utcnow
+from yidan.gates.demo import seed_gate_demo
 from yidan.identity import service as identity
 from yidan.identity.models import Organisation, User
 from yidan.identity.principal import OrgKind, Principal, Role
 from yidan.locations.models import Gate, Location, Terminal
+from yidan.tracking.attribution import normalise_plate
+from yidan.tracking.models import Device, DeviceBinding, DeviceKind, LegAssignment, Vehicle, VehicleKind
 from yidan.waybills import service as waybills
-from yidan.waybills.lifecycle import Classifier, EventType, WaybillStatus
-from yidan.waybills.models import Waybill
+from yidan.waybills.lifecycle import Classifier, EventType, Mode, WaybillStatus
+from yidan.waybills.models import Leg, Waybill
 from yidan.waybills.schemas import EventIn, WaybillIn
 
 log = logging.getLogger("yidan.seed")
@@ -37,6 +41,8 @@ class SeedReport:
     organisations: int = 0
     users: int = 0
     waybills: int = 0
+    gate_appointments: int = 0
+    devices: int = 0
     demo_users: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -159,10 +165,14 @@ def _principal(org: Organisation, role: Role) -> Principal:
 
 
 async def seed_demo_waybills(
-    session: AsyncSession, seed_dir: Path, orgs: dict[str, Organisation], report: SeedReport
+    session: AsyncSession,
+    seed_dir: Path,
+    orgs: dict[str, Organisation],
+    report: SeedReport,
+    file: str = "demo_waybills.json",
 ) -> None:
     """Demo waybills in every state, replayed through the service rules; skipped if the reference exists."""
-    spec = json.loads((seed_dir / "demo_waybills.json").read_text(encoding="utf-8"))
+    spec = json.loads((seed_dir / file).read_text(encoding="utf-8"))
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     for wb in spec["waybills"]:
         shipper = orgs[wb["shipper"]]
@@ -182,6 +192,8 @@ async def seed_demo_waybills(
                     "to_unlocode": leg["to"],
                     "from_address": leg.get("from_address"),
                     "to_address": leg.get("to_address"),
+                    "from_terminal": leg.get("from_terminal"),
+                    "to_terminal": leg.get("to_terminal"),
                     "planned_departure": (now + timedelta(hours=leg["dep"])).isoformat(),
                     "planned_arrival": (now + timedelta(hours=leg["arr"])).isoformat(),
                 }
@@ -252,6 +264,110 @@ async def _replay(
         )
 
 
+def _demo_leg(waybill: Waybill, kind: DeviceKind, vehicle: str) -> Leg | None:
+    for leg in waybill.legs:
+        if (
+            kind is DeviceKind.JT808
+            and leg.mode is Mode.TRUCK
+            and leg.truck_plate == normalise_plate(vehicle)
+        ):
+            return leg
+        if kind is DeviceKind.AIS and leg.mode in (Mode.VESSEL, Mode.BARGE) and leg.mmsi == vehicle:
+            return leg
+        if kind is DeviceKind.NMEA and leg.mode is Mode.RAIL and leg.train_number == vehicle:
+            return leg
+    return None
+
+
+async def seed_demo_devices(session: AsyncSession, seed_dir: Path, report: SeedReport) -> None:
+    """Demo devices on the carriers' vehicles, mounted from 30 days ago and assigned to their legs."""
+    path = seed_dir / "demo_devices.csv"
+    if not path.exists():
+        return
+    now = utcnow().replace(microsecond=0)
+    for row in _rows(path):
+        kind = DeviceKind(row["kind"])
+        waybill = await session.scalar(
+            select(Waybill).where(Waybill.reference == row["waybill"]).options(selectinload(Waybill.legs))
+        )
+        leg = _demo_leg(waybill, kind, row["vehicle"]) if waybill else None
+        if waybill is None or leg is None:
+            log.warning(
+                "demo device %s: no leg of %s carried by %s",
+                row["identifier"],
+                row["waybill"],
+                row["vehicle"],
+            )
+            continue
+        if kind is DeviceKind.JT808:
+            vehicle_kind, reference = VehicleKind.TRUCK, normalise_plate(row["vehicle"]) or row["vehicle"]
+        elif kind is DeviceKind.AIS:
+            vehicle_kind = VehicleKind.BARGE if leg.mode is Mode.BARGE else VehicleKind.VESSEL
+            reference = row["vehicle"]
+        else:
+            vehicle_kind, reference = VehicleKind.TRAIN, row["vehicle"]
+        vehicle = await session.scalar(
+            select(Vehicle).where(Vehicle.kind == vehicle_kind, Vehicle.reference == reference)
+        )
+        if vehicle is None:
+            vehicle = Vehicle(
+                org_id=leg.carrier_org_id,
+                kind=vehicle_kind,
+                reference=reference,
+                name=leg.vessel_name,
+                imo=leg.imo,
+            )
+            session.add(vehicle)
+        device = await session.scalar(
+            select(Device).where(Device.kind == kind, Device.identifier == row["identifier"])
+        )
+        if device is None:
+            device = Device(
+                org_id=leg.carrier_org_id,
+                kind=kind,
+                identifier=row["identifier"],
+                terminal_id=row["terminal_id"] or None,
+                plate=reference if kind is DeviceKind.JT808 else None,
+                simulated=row["simulated"].strip().lower() == "true",
+            )
+            session.add(device)
+            report.devices += 1
+        await session.flush()
+        if not await session.scalar(select(DeviceBinding.id).where(DeviceBinding.device_id == device.id)):
+            session.add(
+                DeviceBinding(device_id=device.id, vehicle_id=vehicle.id, valid_from=now - timedelta(days=30))
+            )
+        if not await session.scalar(
+            select(LegAssignment.id).where(
+                LegAssignment.leg_id == leg.id, LegAssignment.vehicle_id == vehicle.id
+            )
+        ):
+            if leg.actual_arrival is not None:
+                start = (leg.actual_departure or leg.planned_departure) - timedelta(hours=12)
+                end: datetime | None = leg.actual_arrival + timedelta(hours=1)
+            else:
+                # the demo vehicle is dedicated to its booking, so the live map shows it on the waybill now
+                start, end = min(now, leg.planned_departure) - timedelta(days=30), None
+            session.add(LegAssignment(leg_id=leg.id, vehicle_id=vehicle.id, valid_from=start, valid_to=end))
+    await session.flush()
+
+
+async def seed_settlement(session: AsyncSession, seed_dir: Path, orgs: dict[str, Organisation]) -> int:
+    """Demo rate cards, accepted quotes and invoices (the settlement domain owns the details)."""
+    from yidan.settlement.demo import seed_settlement as seed
+
+    return await seed(session, seed_dir, orgs)
+
+
+async def seed_gates(
+    session: AsyncSession, seed_dir: Path, orgs: dict[str, Organisation], report: SeedReport
+) -> None:
+    """Demo waybills for the gates, then lanes, slots and appointments with passes at the seeded terminals."""
+    if (seed_dir / "demo_gate_waybills.json").exists():
+        await seed_demo_waybills(session, seed_dir, orgs, report, file="demo_gate_waybills.json")
+    report.gate_appointments += await seed_gate_demo(session, seed_dir, orgs)
+
+
 async def seed_all(session: AsyncSession, seed_dir: Path, *, demo: bool = True) -> SeedReport:
     """Reference data always; demo tenants and waybills when demo is true."""
     report = SeedReport()
@@ -261,4 +377,7 @@ async def seed_all(session: AsyncSession, seed_dir: Path, *, demo: bool = True) 
     await seed_reference(session, seed_dir, report)
     if demo:
         await seed_demo_waybills(session, seed_dir, orgs, report)
+        await seed_gates(session, seed_dir, orgs, report)
+        await seed_demo_devices(session, seed_dir, report)
+        await seed_settlement(session, seed_dir, orgs)
     return report

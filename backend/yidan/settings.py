@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +46,20 @@ class Settings(BaseSettings):
     gateway_idle_timeout_s: float = Field(default=180.0, description="close a terminal silent this long")
     gateway_max_connections: int = 20_000
 
+    # no Stripe key: `yidan serve` starts localstripe and payments run in test mode
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = Field(default=None, description="e.g. a localstripe URL; unset: Stripe")
+    stripe_webhook_tolerance_s: int = 300
+
+    # gate passes: the Ed25519 seed (32 bytes, base64url; unset: generated once under data_dir) and scan rules
+    gate_pass_signing_key: str | None = None
+    gate_pass_grace_s: int = Field(default=1800, description="a pass admits this long outside its window")
+    gate_max_dwell_s: int = Field(default=86_400, description="how long after its window a truck may leave")
+    gate_fix_max_age_s: int = Field(default=300, description="an older GNSS fix is stale at a gate")
+    gate_geofence_tolerance_m: float = Field(default=30.0, description="GNSS error allowed at a geofence")
+    gate_position_required: bool = Field(default=False, description="untracked trucks go to inspection")
+
     def secret_key(self) -> str:
         """The JWT/HMAC secret: configured, else one generated once and kept under the data folder."""
         if self.jwt_secret:
@@ -53,6 +68,17 @@ class Settings(BaseSettings):
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def gate_pass_seed(self) -> str:
+        """The gate-pass signing seed: configured, else one generated once and kept under the data folder."""
+        if self.gate_pass_signing_key:
+            return self.gate_pass_signing_key
+        path = self.data_dir / "gate_pass_ed25519.seed"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="))
             path.chmod(0o600)
         return path.read_text().strip()
 

@@ -22,7 +22,8 @@ describe('routes', () => {
       String(input).endsWith('/me') ? jsonResponse(shipperUser) : jsonResponse({ items: [summary()], next_cursor: null }),
     );
     renderWithApp(<AppRoutes />, { route: '/', tokens: { accessToken: 'a', refreshToken: 'r' }, fetch: fetchMock });
-    expect(await screen.findByRole('link', { name: 'YD2025000017' })).toBeInTheDocument();
+    // The list page is a lazy route: its first import under a busy test runner can take a while.
+    expect(await screen.findByRole('link', { name: 'YD2025000017' }, { timeout: 15_000 })).toBeInTheDocument();
     expect(screen.getByText('宁波远洋货运 · 货主')).toBeInTheDocument();
   });
 });

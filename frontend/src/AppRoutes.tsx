@@ -1,7 +1,7 @@
 import { Spin } from 'antd';
 import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes } from 'react-router';
-import { RequireAuth } from './auth/RequireAuth';
+import { RequireAuth, RequireRole } from './auth/RequireAuth';
 import { AppLayout } from './layout/AppLayout';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
@@ -13,6 +13,19 @@ const WaybillListPage = lazy(() => import('./pages/WaybillListPage').then((modul
 const WaybillDetailPage = lazy(() =>
   import('./pages/WaybillDetailPage').then((module) => ({ default: module.WaybillDetailPage })),
 );
+
+const BookingPage = lazy(() => import('./pages/BookingPage').then((module) => ({ default: module.BookingPage })));
+const PartnerConsolePage = lazy(() =>
+  import('./pages/PartnerConsolePage').then((module) => ({ default: module.PartnerConsolePage })),
+);
+
+const GateDeskPage = lazy(() => import('./pages/GateDeskPage').then((module) => ({ default: module.GateDeskPage })));
+const LaneScreenPage = lazy(() => import('./pages/LaneScreenPage').then((module) => ({ default: module.LaneScreenPage })));
+const AppointmentsPage = lazy(() => import('./pages/AppointmentsPage').then((module) => ({ default: module.AppointmentsPage })));
+const FinanceDeskPage = lazy(() => import('./pages/FinanceDeskPage').then((module) => ({ default: module.FinanceDeskPage })));
+
+const GATE_ROLES = ['gate_operator', 'port_operator', 'admin'] as const;
+const FINANCE_ROLES = ['finance', 'admin'] as const;
 
 function PageLoading() {
   return (
@@ -30,6 +43,14 @@ export function AppRoutes() {
         <Route path="/login" element={<LoginPage />} />
         <Route path="/track/:number" element={<TrackingPage />} />
         <Route element={<RequireAuth />}>
+          <Route
+            path="/gate/lane"
+            element={
+              <RequireRole roles={GATE_ROLES}>
+                <LaneScreenPage />
+              </RequireRole>
+            }
+          />
           <Route element={<AppLayout />}>
             <Route index element={<Navigate to="/waybills" replace />} />
             <Route
@@ -38,6 +59,56 @@ export function AppRoutes() {
                 <Suspense fallback={<PageLoading />}>
                   <WaybillListPage />
                 </Suspense>
+              }
+            />
+            <Route
+              path="/waybills/new"
+              element={
+                <RequireRole roles={['shipper', 'admin']}>
+                  <Suspense fallback={<PageLoading />}>
+                    <BookingPage />
+                  </Suspense>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/gate"
+              element={
+                <RequireRole roles={GATE_ROLES}>
+                  <Suspense fallback={<PageLoading />}>
+                    <GateDeskPage />
+                  </Suspense>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/appointments"
+              element={
+                <RequireRole roles={['dispatcher', 'admin']}>
+                  <Suspense fallback={<PageLoading />}>
+                    <AppointmentsPage />
+                  </Suspense>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/finance"
+              element={
+                <RequireRole roles={FINANCE_ROLES}>
+                  <Suspense fallback={<PageLoading />}>
+                    <FinanceDeskPage />
+                  </Suspense>
+                </RequireRole>
+              }
+            />
+            <Route
+              path="/partner"
+              element={
+                <RequireRole roles={['partner_admin', 'admin']}>
+                  <Suspense fallback={<PageLoading />}>
+                    <PartnerConsolePage />
+                  </Suspense>
+                </RequireRole>
               }
             />
             <Route

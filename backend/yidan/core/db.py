@@ -72,4 +72,5 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent, so a 2xx always means durable
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -13,14 +13,18 @@ from graphql import GraphQLError
 from pydantic import ValidationError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from yidan.core.errors import DomainError, ValidationFailed
+from yidan.gates.graphql import GatesMutation, GatesQuery
 from yidan.graphql.context import Context, get_context
 from yidan.identity.graphql import IdentityQuery
 from yidan.locations.graphql import LocationsQuery
 from yidan.settings import Settings
+from yidan.settlement.graphql import SettlementMutation, SettlementQuery
+from yidan.tracking.graphql import TrackingSubscription
 from yidan.waybills.graphql import WaybillsMutation, WaybillsQuery
 
 log = logging.getLogger("yidan.graphql")
@@ -41,8 +45,11 @@ class VersionQuery:
         return __version__
 
 
-Query = merge_types("Query", (VersionQuery, IdentityQuery, LocationsQuery, WaybillsQuery))
-Mutation = merge_types("Mutation", (WaybillsMutation,))
+Query = merge_types(
+    "Query", (VersionQuery, IdentityQuery, LocationsQuery, WaybillsQuery, SettlementQuery, GatesQuery)
+)
+Mutation = merge_types("Mutation", (WaybillsMutation, SettlementMutation, GatesMutation))
+Subscription = merge_types("Subscription", (TrackingSubscription,))
 
 
 # ---- errors ----
@@ -173,6 +180,7 @@ def make_schema(
     return YidanSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # operation hooks unwind last-first: the transaction settles (a failed commit becomes an error),
         # then domain errors get their codes, then whatever is left unexpected is masked
         extensions=[
@@ -195,4 +203,5 @@ def graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
         # a FastAPI dependency with yield (it closes the session), which the annotation does not foresee
         context_getter=cast(Any, get_context),
         graphql_ide="graphiql",
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )

@@ -415,26 +415,20 @@ async def _book(
             org_id=principal.org_id,
         )
     for leg in waybill.legs:
-        await _system_event(
-            session,
-            waybill,
-            event_type=EventType.TRANSPORT,
-            code="DEPA",
-            classifier=Classifier.PLN,
-            when=leg.planned_departure,
-            leg=leg,
-            unlocode=leg.from_unlocode,
-        )
-        await _system_event(
-            session,
-            waybill,
-            event_type=EventType.TRANSPORT,
-            code="ARRI",
-            classifier=Classifier.PLN,
-            when=leg.planned_arrival,
-            leg=leg,
-            unlocode=leg.to_unlocode,
-        )
+        for code, when, place in (
+            ("DEPA", leg.planned_departure, leg.from_unlocode),
+            ("ARRI", leg.planned_arrival, leg.to_unlocode),
+        ):
+            await _system_event(
+                session,
+                waybill,
+                event_type=EventType.TRANSPORT,
+                code=code,
+                classifier=Classifier.PLN,
+                when=when,
+                leg=leg,
+                unlocode=place,
+            )
     await audit.record(
         session,
         principal,
@@ -618,7 +612,7 @@ async def record_system_transport_event(
     description: str | None = None,
     payload: dict[str, object] | None = None,
 ) -> Event | None:
-    """A DEPA/ARRI that Yidan derives itself (e.g. from tracking), under the API's rules; None if already so."""
+    """A DEPA/ARRI Yidan derives itself (e.g. from tracking), under the API's rules; None if already so."""
     code = code.upper()
     if code not in EVENT_CODES[EventType.TRANSPORT]:
         raise ValueError(f"{code} is not a transport event code")

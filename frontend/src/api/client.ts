@@ -1,4 +1,4 @@
-import type { TokenResponse } from './types';
+import type { TokenResponse } from './models';
 import { networkError, problemFromResponse } from './problem';
 import { tokensFromResponse, type TokenStore, type Tokens } from '../auth/tokenStore';
 
@@ -74,6 +74,14 @@ export class ApiClient {
   async requestBlob(path: string, options: RequestOptions = {}, accept = '*/*'): Promise<Blob> {
     const response = await this.send(path, options, `${accept}, application/problem+json`);
     return response.blob();
+  }
+
+  /**
+   * Opens a streamed response (Server-Sent Events) with the session's token; the caller reads
+   * `response.body`. Aborting the signal ends the stream.
+   */
+  async requestStream(path: string, options: RequestOptions = {}, accept = 'text/event-stream'): Promise<Response> {
+    return this.send(path, options, `${accept}, application/problem+json`);
   }
 
   /** Exchanges email and password for tokens and keeps them. */

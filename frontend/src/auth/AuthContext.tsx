@@ -3,7 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { useApi } from '../api/ApiContext';
 import { fetchMe, queryKeys } from '../api/endpoints';
 import type { ApiError } from '../api/problem';
-import type { Me } from '../api/types';
+import type { Me } from '../api/models';
 
 export interface AuthState {
   /** Tokens are held (the user may still be loading). */

@@ -1,6 +1,9 @@
 import { Button, Result, Spin } from 'antd';
 import { useTranslation } from 'react-i18next';
+import type { ReactNode } from 'react';
 import { Navigate, Outlet, useLocation } from 'react-router';
+import type { Role } from '../api/models';
+import { NotFoundPage } from '../pages/NotFoundPage';
 import { useAuth } from './AuthContext';
 
 export interface LoginRedirectState {
@@ -46,4 +49,11 @@ export function RequireAuth() {
     );
   }
   return <Outlet />;
+}
+
+/** Renders its page for the given roles only; others get the not-found page, as for a page that is not there. */
+export function RequireRole({ roles, children }: { roles: readonly Role[]; children: ReactNode }) {
+  const { user } = useAuth();
+  if (!user || !roles.includes(user.role)) return <NotFoundPage />;
+  return <>{children}</>;
 }

@@ -1,4 +1,4 @@
-import type { TokenResponse } from '../api/types';
+import type { TokenResponse } from '../api/models';
 
 export interface Tokens {
   accessToken: string;

@@ -1,7 +1,7 @@
 import { CheckOutlined, ClockCircleOutlined, LogoutOutlined, UserOutlined } from '@ant-design/icons';
 import { Avatar, Dropdown, Space, Typography, type MenuProps } from 'antd';
 import { useTranslation } from 'react-i18next';
-import type { Me } from '../api/types';
+import type { Me } from '../api/models';
 import { DEFAULT_TIME_ZONE, browserTimeZone } from '../time/dayjs';
 import { useTimeZone } from '../time/TimeZoneContext';
 

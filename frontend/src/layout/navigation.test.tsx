@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import { Route, Routes } from 'react-router';
 import { describe, expect, it, vi } from 'vitest';
-import { ROLES } from '../api/types';
+import { ROLES } from '../api/models';
 import { RequireAuth } from '../auth/RequireAuth';
 import { jsonResponse, renderWithApp } from '../test/render';
 import { shipperUser } from '../test/fixtures';

@@ -1,6 +1,6 @@
-import { FileTextOutlined } from '@ant-design/icons';
+import { AccountBookOutlined, ApiOutlined, CalendarOutlined, FileAddOutlined, FileTextOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
 import type { ReactNode } from 'react';
-import type { Role } from '../api/types';
+import type { Role } from '../api/models';
 
 export interface NavItem {
   key: string;
@@ -15,6 +15,11 @@ export interface NavItem {
 /** Every page the side navigation can lead to; an item is listed only once its page exists. */
 export const NAV_ITEMS: readonly NavItem[] = [
   { key: 'waybills', path: '/waybills', labelKey: 'nav.waybills', icon: <FileTextOutlined />, roles: 'all' },
+  { key: 'book', path: '/waybills/new', labelKey: 'nav.book', icon: <FileAddOutlined />, roles: ['shipper', 'admin'] },
+  { key: 'appointments', path: '/appointments', labelKey: 'nav.appointments', icon: <CalendarOutlined />, roles: ['dispatcher', 'admin'] },
+  { key: 'gate', path: '/gate', labelKey: 'nav.gate', icon: <SafetyCertificateOutlined />, roles: ['gate_operator', 'port_operator', 'admin'] },
+  { key: 'finance', path: '/finance', labelKey: 'nav.finance', icon: <AccountBookOutlined />, roles: ['finance', 'admin'] },
+  { key: 'partner', path: '/partner', labelKey: 'nav.partner', icon: <ApiOutlined />, roles: ['partner_admin', 'admin'] },
 ];
 
 /** The items a role sees, in order. */

@@ -1,11 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
 import { Alert, Card, Descriptions, Empty, Layout, Skeleton, Space, Typography } from 'antd';
+import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useApi } from '../api/ApiContext';
 import { fetchPublicTracking, queryKeys } from '../api/endpoints';
 import type { ApiError } from '../api/problem';
-import type { PublicTracking } from '../api/types';
+import type { PublicTracking } from '../api/models';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { LanguageSwitch } from '../i18n/LanguageSwitch';
 import { ProductMark } from '../layout/ProductMark';
@@ -16,6 +17,9 @@ import { LegSteps } from '../waybills/LegSteps';
 import { bestTime } from '../waybills/legs';
 import { usePlaceName } from '../waybills/places';
 import { StatusTag } from '../waybills/StatusTag';
+
+// The map (Leaflet, Natural Earth) loads after the journey is shown, often on a phone.
+const WaybillMap = lazy(() => import('../map/WaybillMap'));
 
 function TrackingView({ tracking }: { tracking: PublicTracking }) {
   const { t } = useTranslation();
@@ -64,6 +68,22 @@ function TrackingView({ tracking }: { tracking: PublicTracking }) {
           <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('detail.noLegs')} />
         )}
       </Card>
+      {tracking.legs.length > 0 ? (
+        <Card title={t('map.title')}>
+          <Suspense fallback={<Skeleton.Node active style={{ width: '100%', height: 320 }} />}>
+            <WaybillMap
+              height={320}
+              label={t('map.regionLabel', { number: tracking.number })}
+              legs={tracking.legs.map((leg) => ({
+                seq: leg.seq,
+                mode: leg.mode,
+                from: { unlocode: leg.from_location.unlocode, label: placeName(leg.from_location), lat: leg.from_location.lat, lon: leg.from_location.lon },
+                to: { unlocode: leg.to_location.unlocode, label: placeName(leg.to_location), lat: leg.to_location.lat, lon: leg.to_location.lon },
+              }))}
+            />
+          </Suspense>
+        </Card>
+      ) : null}
       <Card title={t('track.history')}>
         {tracking.events.length > 0 ? (
           <EventTimeline

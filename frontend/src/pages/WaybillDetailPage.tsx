@@ -1,13 +1,13 @@
 import { ArrowLeftOutlined, FilePdfOutlined, WarningFilled } from '@ant-design/icons';
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, App, Button, Card, Col, Descriptions, Empty, Row, Skeleton, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { useApi } from '../api/ApiContext';
-import { fetchWaybill, fetchWaybillPdf, queryKeys } from '../api/endpoints';
+import { changeWaybillStatus, fetchWaybill, fetchWaybillPdf, queryKeys } from '../api/endpoints';
 import { isApiError, type ApiError } from '../api/problem';
-import type { CargoLine, Equipment, Party, WaybillDetail } from '../api/types';
+import type { CargoLine, Equipment, Party, WaybillDetail } from '../api/models';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { DateTime } from '../time/DateTime';
 import { openBlobInNewTab } from '../waybills/downloadBlob';
@@ -15,6 +15,9 @@ import { EventTimeline } from '../waybills/EventTimeline';
 import { LegSteps } from '../waybills/LegSteps';
 import { StatusTag } from '../waybills/StatusTag';
 import { NotFoundPage } from './NotFoundPage';
+import { WaybillMapCard } from '../map/WaybillMapCard';
+import { useAuth } from '../auth/AuthContext';
+import { WaybillCharges } from '../settlement/WaybillCharges';
 
 const PARTY_ORDER: Record<string, number> = { shipper: 0, consignee: 1, notify: 2 };
 
@@ -162,9 +165,35 @@ function DownloadPdfButton({ number }: { number: string }) {
   );
 }
 
+function BookButton({ waybill }: { waybill: WaybillDetail }) {
+  const { t } = useTranslation();
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const { message } = App.useApp();
+  const book = useMutation<WaybillDetail, ApiError>({
+    mutationFn: () => changeWaybillStatus(api, waybill.number, 'booked'),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(queryKeys.waybill(waybill.number), updated);
+      void queryClient.invalidateQueries({ queryKey: ['waybills', 'list'] });
+      void message.success(t('detail.bookedNow'));
+    },
+    onError: (error) => void message.error(error.detail || error.title),
+  });
+  if (!waybill.allowed_transitions.includes('booked')) return null;
+  return (
+    <Button onClick={() => book.mutate()} loading={book.isPending}>
+      {t('detail.book')}
+    </Button>
+  );
+}
+
 function WaybillView({ waybill }: { waybill: WaybillDetail }) {
   const { t } = useTranslation();
+  const { user } = useAuth();
   const dangerous = waybill.cargo_lines.some(isDangerous);
+  const shipperOrg = waybill.parties.find((party) => party.role === 'shipper')?.organisation_id;
+  const owner =
+    user !== null && (user.role === 'shipper' || user.role === 'admin') && (!shipperOrg || shipperOrg === user.organisation.id);
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
       <Card>
@@ -186,7 +215,10 @@ function WaybillView({ waybill }: { waybill: WaybillDetail }) {
               ]}
             />
           </div>
-          <DownloadPdfButton number={waybill.number} />
+          <Space wrap>
+            <BookButton waybill={waybill} />
+            <DownloadPdfButton number={waybill.number} />
+          </Space>
         </div>
         {dangerous ? <Alert type="warning" showIcon icon={<WarningFilled />} title={t('detail.dgWarning')} style={{ marginTop: 12 }} /> : null}
       </Card>
@@ -198,6 +230,10 @@ function WaybillView({ waybill }: { waybill: WaybillDetail }) {
       <Card title={t('detail.route')}>
         {waybill.legs.length > 0 ? <LegSteps legs={waybill.legs} /> : <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('detail.noLegs')} />}
       </Card>
+
+      {waybill.legs.length > 0 ? <WaybillMapCard number={waybill.number} legs={waybill.legs} /> : null}
+
+      <WaybillCharges number={waybill.number} status={waybill.status} canQuote={owner} />
 
       <Row gutter={[16, 16]}>
         <Col xs={24} xl={15}>

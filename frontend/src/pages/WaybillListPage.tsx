@@ -7,7 +7,7 @@ import { Link, useSearchParams } from 'react-router';
 import { useApi } from '../api/ApiContext';
 import { fetchWaybills, queryKeys } from '../api/endpoints';
 import type { ApiError } from '../api/problem';
-import { WAYBILL_STATUSES, type WaybillStatus, type WaybillSummary } from '../api/types';
+import { WAYBILL_STATUSES, type WaybillStatus, type WaybillSummary } from '../api/models';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { DateTime } from '../time/DateTime';
 import { ModeIcons } from '../waybills/modes';

@@ -1,4 +1,4 @@
-import type { Me, PublicTracking, WaybillDetail, WaybillSummary } from '../api/types';
+import type { Me, PublicTracking, WaybillDetail, WaybillSummary } from '../api/models';
 
 export const shipperUser: Me = {
   id: 'u-1',
@@ -6,11 +6,13 @@ export const shipperUser: Me = {
   name: '王芳',
   role: 'shipper',
   organisation: { id: 'o-1', name: '宁波远洋货运', kind: 'shipper' },
+  scopes: [],
 };
 
 export function summary(overrides: Partial<WaybillSummary> = {}): WaybillSummary {
   return {
     number: 'YD2025000017',
+    reference: null,
     status: 'in_transit',
     shipper_name: 'Ningbo Ocean Freight',
     consignee_name: 'Xi’an Inland Port Trading',
@@ -26,9 +28,14 @@ export function summary(overrides: Partial<WaybillSummary> = {}): WaybillSummary
 
 export const waybillDetail: WaybillDetail = {
   number: 'YD2025000017',
+  reference: 'PO-4471',
   status: 'in_transit',
   created_at: '2025-03-01T02:00:00Z',
   updated_at: '2025-03-04T01:15:00Z',
+  remarks: null,
+  dangerous_goods: true,
+  allowed_transitions: ['delivered'],
+  tracking_url: null,
   parties: [
     { role: 'consignee', name: 'Xi’an Inland Port Trading', address: '西安国际港务区港务大道 1 号', contact: '029-0000-0000' },
     { role: 'shipper', name: 'Ningbo Ocean Freight', address: '宁波市北仑区', contact: 'ops@nbcargo.example' },
@@ -66,13 +73,15 @@ export const waybillDetail: WaybillDetail = {
     {
       seq: 1,
       mode: 'VESSEL',
-      status: 'completed',
+      status: 'arrived',
       carrier: { id: 'c-1', name: 'COSCO Shipping' },
       vehicle: { vessel_name: 'XIN NING BO', imo: '9308483', mmsi: '477316200', voyage: '125E' },
       from_location: { unlocode: 'CNSHA', name: 'Shanghai', name_zh: '上海', lat: 31.2, lon: 121.5 },
       to_location: { unlocode: 'CNNGB', name: 'Ningbo', name_zh: '宁波', lat: 29.9, lon: 121.6 },
       from_terminal: 'Yangshan',
       to_terminal: 'Beilun',
+      from_address: null,
+      to_address: null,
       planned_departure: '2025-03-01T04:00:00Z',
       planned_arrival: '2025-03-02T04:00:00Z',
       estimated_departure: null,
@@ -83,13 +92,15 @@ export const waybillDetail: WaybillDetail = {
     {
       seq: 2,
       mode: 'RAIL',
-      status: 'in_progress',
+      status: 'departed',
       carrier: { id: 'c-2', name: 'China Railway Container Transport' },
       vehicle: { train_number: 'X8024' },
       from_location: { unlocode: 'CNNGB', name: 'Ningbo', name_zh: '宁波', lat: 29.9, lon: 121.6 },
       to_location: { unlocode: 'CNXIY', name: 'Xi’an', name_zh: '西安', lat: 34.3, lon: 108.9 },
       from_terminal: null,
       to_terminal: null,
+      from_address: null,
+      to_address: null,
       planned_departure: '2025-03-03T00:00:00Z',
       planned_arrival: '2025-03-06T00:00:00Z',
       estimated_departure: null,
@@ -109,6 +120,10 @@ export const waybillDetail: WaybillDetail = {
       leg_seq: 2,
       location: { unlocode: 'CNXIY', name: 'Xi’an' },
       description: null,
+      terminal_code: null,
+      container_number: null,
+      source: 'api',
+      supersedes: null,
     },
     {
       id: 'e-1',
@@ -120,6 +135,10 @@ export const waybillDetail: WaybillDetail = {
       leg_seq: 1,
       location: { unlocode: 'CNSHA', name: 'Shanghai' },
       description: 'Gate 3 lane 2',
+      terminal_code: null,
+      container_number: null,
+      source: 'api',
+      supersedes: null,
     },
     {
       id: 'e-2',
@@ -131,6 +150,10 @@ export const waybillDetail: WaybillDetail = {
       leg_seq: null,
       location: null,
       description: null,
+      terminal_code: null,
+      container_number: null,
+      source: 'api',
+      supersedes: null,
     },
   ],
 };

@@ -1,6 +1,6 @@
 import { Tag } from 'antd';
 import { useTranslation } from 'react-i18next';
-import type { EventClassifier } from '../api/types';
+import type { EventClassifier } from '../api/models';
 
 /** Planned, estimated and actual look different wherever a time is shown. */
 export const CLASSIFIER_COLORS: Record<EventClassifier, string> = {

@@ -1,7 +1,7 @@
 import { CheckCircleFilled, ClockCircleOutlined } from '@ant-design/icons';
 import { Space, Timeline, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
-import type { EventClassifier, PlaceRef } from '../api/types';
+import type { EventClassifier, PlaceRef } from '../api/models';
 import { DateTime } from '../time/DateTime';
 import { formatDateTime } from '../time/dayjs';
 import { useTimeZone } from '../time/TimeZoneContext';

@@ -1,6 +1,6 @@
 import { Space, Steps, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
-import type { Carrier, Leg, PublicLeg, Vehicle } from '../api/types';
+import type { Carrier, Leg, PublicLeg, Vehicle } from '../api/models';
 import { DateTime } from '../time/DateTime';
 import { ClassifierTag } from './ClassifierTag';
 import { bestTime, legStepStatus, type BestTime } from './legs';

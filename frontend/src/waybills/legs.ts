@@ -1,4 +1,4 @@
-import type { EventClassifier } from '../api/types';
+import type { EventClassifier } from '../api/models';
 
 export type StepStatus = 'wait' | 'process' | 'finish' | 'error';
 

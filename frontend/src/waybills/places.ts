@@ -1,5 +1,6 @@
+import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Location, PlaceRef } from '../api/types';
+import type { Location, PlaceRef } from '../api/models';
 
 /** A place's name in the current language (name_zh in Chinese when known) with its UN/LOCODE. */
 export function placeName(place: (PlaceRef & Partial<Pick<Location, 'name_zh'>>) | null | undefined, language: string): string {
@@ -11,5 +12,6 @@ export function placeName(place: (PlaceRef & Partial<Pick<Location, 'name_zh'>>)
 /** placeName bound to the current language. */
 export function usePlaceName(): (place: (PlaceRef & Partial<Pick<Location, 'name_zh'>>) | null | undefined) => string {
   const { i18n } = useTranslation();
-  return (place) => placeName(place, i18n.language);
+  const language = i18n.language;
+  return useCallback((place) => placeName(place, language), [language]);
 }

@@ -1,6 +1,6 @@
 import { screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { WAYBILL_STATUSES } from '../api/types';
+import { WAYBILL_STATUSES } from '../api/models';
 import { renderWithApp } from '../test/render';
 import { STATUS_COLORS, statusColor } from './status';
 import { StatusTag } from './StatusTag';

@@ -1,4 +1,4 @@
-import type { WaybillStatus } from '../api/types';
+import type { WaybillStatus } from '../api/models';
 
 /** antd Tag colour of each waybill status; the lifecycle reads left to right, grey → blue → green. */
 export const STATUS_COLORS: Record<WaybillStatus, string> = {

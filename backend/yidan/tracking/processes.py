@@ -1,0 +1,265 @@
+"""The long-running tracking processes behind `yidan gateway`, `yidan ais-feed` and `yidan simulate`.
+
+Each opens the database and Redis, starts a position pipeline with the same post-commit listeners as
+the API process (live push, geofences, ETA), runs until SIGINT/SIGTERM, then stops in order: feeds
+first (their submits in flight are committed and acknowledged), then the pipeline, then connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yidan.core.db import make_engine, make_sessionmaker
+from yidan.core.redis import make_redis
+from yidan.settings import PROJECT_ROOT, Settings
+from yidan.tracking.ais_feed import AisFeedClient
+from yidan.tracking.gateway import Gateway
+from yidan.tracking.gateway_commands import CommandListener
+from yidan.tracking.models import Device, DeviceKind, Vehicle, VehicleKind
+from yidan.tracking.pipeline import Pipeline
+from yidan.tracking.simulator import Simulator, SimulatorConfig, load_demo_devices, provision_terminals
+
+log = logging.getLogger("yidan.tracking.processes")
+
+TRACE_FILE = PROJECT_ROOT.parent / "shared" / "corpora" / "traces" / "barefoot_x0001-001.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What a tracking process works with."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    pipeline: Pipeline
+    redis: Redis
+
+
+@asynccontextmanager
+async def tracking_runtime(
+    settings: Settings, database_url: str, redis_url: str, *, listeners: bool = True
+) -> AsyncIterator[Runtime]:
+    """Database, Redis and a started pipeline with its listeners; drained and closed on exit."""
+    from yidan.tracking.listeners import register_listeners
+
+    engine = make_engine(database_url, pool_size=settings.db_pool_size, echo=settings.db_echo)
+    maker = make_sessionmaker(engine)
+    redis = make_redis(redis_url)
+    pipeline = Pipeline(maker)
+    await pipeline.start()
+    # The listeners are written against the app's state; a process without the app offers the same three.
+    if listeners:
+        state = SimpleNamespace(pipeline=pipeline, redis=redis, sessionmaker=maker)
+        register_listeners(SimpleNamespace(state=state))
+    try:
+        yield Runtime(maker, pipeline, redis)
+    finally:
+        await pipeline.stop()
+        stats = pipeline.stats
+        log.info(
+            "pipeline stopped: %d stored, %d duplicates, %d rejected",
+            stats.stored,
+            stats.duplicates,
+            stats.rejected,
+        )
+        await redis.aclose()
+        await engine.dispose()
+
+
+def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[int]]) -> int:
+    """Run main(stop) on uvloop when installed; SIGINT/SIGTERM set `stop` for a graceful shutdown."""
+
+    async def runner() -> int:
+        """Main with the signal handlers in place."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        return await main(stop)
+
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(runner())
+    return uvloop.run(runner())
+
+
+async def run_gateway(
+    settings: Settings, database_url: str, redis_url: str, stop: asyncio.Event, *, host: str, port: int
+) -> int:
+    """`yidan gateway`: the JT/T 808 server until stopped."""
+    async with tracking_runtime(settings, database_url, redis_url) as rt:
+        gateway = Gateway(
+            rt.pipeline,
+            rt.sessionmaker,
+            host=host,
+            port=port,
+            idle_timeout_s=settings.gateway_idle_timeout_s,
+            max_connections=settings.gateway_max_connections,
+            reuse_port=True,
+        )
+        await gateway.start()
+        print(f"• JT/T 808 gateway listening on {host}:{gateway.port}  (Ctrl-C stops it)", flush=True)
+        helpers = [
+            asyncio.create_task(_log_gateway(gateway, stop)),
+            asyncio.create_task(CommandListener(gateway, rt.redis).run(stop)),
+        ]
+        await stop.wait()
+        print("• stopping the gateway: finishing submits in flight …", flush=True)
+        await gateway.stop()
+        await asyncio.gather(*helpers)
+    return 0
+
+
+async def _log_gateway(gateway: Gateway, stop: asyncio.Event, every_s: float = 60.0) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+        s = gateway.stats
+        log.info(
+            "gateway: %d connections (%d authenticated), %d frames, %d fixes stored, %d duplicate, "
+            "%d rejected, %d bad frames, %d reaped",
+            gateway.connection_count,
+            gateway.authenticated_count,
+            s.frames,
+            s.fixes_stored,
+            s.fixes_duplicate,
+            s.fixes_rejected,
+            s.bad_frames,
+            s.reaped,
+        )
+
+
+async def run_ais_feed(
+    settings: Settings, database_url: str, redis_url: str, stop: asyncio.Event, *, host: str, port: int
+) -> int:
+    """`yidan ais-feed`: read an AIS TCP feed into the pipeline until stopped."""
+    async with tracking_runtime(settings, database_url, redis_url) as rt:
+        client = AisFeedClient(rt.pipeline, rt.sessionmaker, host, port)
+        print(f"• reading AIS from {host}:{port}  (Ctrl-C stops it)", flush=True)
+        await client.run(stop)
+        s = client.stats
+        print(
+            f"• AIS feed: {s.lines} lines, {s.messages} messages, {s.fixes_stored} fixes stored, "
+            f"{s.fixes_untracked} of untracked vessels, {s.statics_applied} vessel details updated",
+            flush=True,
+        )
+    return 0
+
+
+@dataclass(frozen=True, slots=True)
+class SimulateOptions:
+    """What `yidan simulate` was asked for."""
+
+    gateway_host: str
+    gateway_port: int
+    terminals: int = 0
+    interval_s: float = 5.0
+    speedup: float = 1.0
+    ais_port: int = 10110
+    ais_client: bool = True
+    with_gateway: bool = False
+    duration_s: float | None = None
+    seed_dir: Path | None = None
+
+
+async def run_simulation(
+    settings: Settings, database_url: str, redis_url: str, stop: asyncio.Event, options: SimulateOptions
+) -> int:
+    """`yidan simulate`: the demo fleet (and, if asked, the gateway and AIS client in this process)."""
+    seed_dir = options.seed_dir or settings.seed_dir
+    async with tracking_runtime(settings, database_url, redis_url) as rt:
+        sim = Simulator(
+            SimulatorConfig(
+                seed_dir=seed_dir,
+                trace_path=TRACE_FILE,
+                gateway_host=options.gateway_host,
+                gateway_port=options.gateway_port,
+                interval_s=options.interval_s,
+                speedup=options.speedup,
+                ais_port=options.ais_port,
+            )
+        )
+        demo = [d for d in load_demo_devices(seed_dir) if d.simulated]
+        provisioned = await _provisioned(rt.sessionmaker)
+        missing = [d for d in demo if (d.kind, d.identifier) not in provisioned]
+        if missing:
+            print(
+                f"  ! {len(missing)} demo devices are not in the database yet (run `yidan seed`): "
+                + ", ".join(d.identifier for d in missing),
+                flush=True,
+            )
+        plates = {ident: plate for (kind, ident), plate in provisioned.items() if kind == "jt808" and plate}
+        sim.add_demo_devices([d for d in demo if d not in missing], plates, await _vessels(rt.sessionmaker))
+        for identity in await provision_terminals(rt.sessionmaker, options.terminals):
+            sim.add_terminal(identity)
+        if not sim.terminals and not sim.vessels:
+            print(
+                "  nothing to simulate: no simulated rows in demo_devices.csv and --terminals 0", flush=True
+            )
+            return 1
+        gateway: Gateway | None = None
+        tasks: list[asyncio.Task[None]] = []
+        if options.with_gateway:
+            gateway = Gateway(
+                rt.pipeline, rt.sessionmaker, host=options.gateway_host, port=options.gateway_port
+            )
+            await gateway.start()
+            tasks.append(asyncio.create_task(CommandListener(gateway, rt.redis).run(stop)))
+            sim.config.gateway_port = gateway.port
+            for terminal in sim.terminals:
+                terminal.port = gateway.port
+            print(f"• JT/T 808 gateway in this process on {options.gateway_host}:{gateway.port}", flush=True)
+        feed = await sim.start_feed()
+        if feed is not None and options.ais_client:
+            client = AisFeedClient(rt.pipeline, rt.sessionmaker, feed.host, feed.port, batch_ms=200)
+            tasks.append(asyncio.create_task(client.run(stop), name="ais-client"))
+        if options.duration_s:
+            tasks.append(asyncio.create_task(_stop_after(stop, options.duration_s)))
+        try:
+            await sim.run(stop)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if gateway is not None:
+                await gateway.stop()
+    return 0
+
+
+async def _stop_after(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    stop.set()
+
+
+async def _vessels(maker: async_sessionmaker[AsyncSession]) -> dict[str, tuple[str | None, str | None]]:
+    """MMSI → (name, IMO) of the vessels and barges in the database."""
+    async with maker() as session:
+        rows = await session.execute(
+            select(Vehicle.reference, Vehicle.name, Vehicle.imo).where(
+                Vehicle.kind.in_([VehicleKind.VESSEL, VehicleKind.BARGE])
+            )
+        )
+        return {ref: (name, imo) for ref, name, imo in rows}
+
+
+async def _provisioned(maker: async_sessionmaker[AsyncSession]) -> dict[tuple[str, str], str | None]:
+    """(kind, identifier) → plate of every JT/T 808 and AIS device in the database."""
+    async with maker() as session:
+        rows = await session.execute(
+            select(Device.kind, Device.identifier, Device.plate).where(
+                Device.kind.in_([DeviceKind.JT808, DeviceKind.AIS])
+            )
+        )
+        return {(str(kind), ident): plate for kind, ident, plate in rows}
