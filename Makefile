@@ -14,8 +14,9 @@ run: install frontend  ## install everything and run the product on its embedded
 	$(BIN)/yidan serve
 
 test: install system-deps lint  ## run every test (PostgreSQL/Redis on localhost when they answer, else embedded)
-	@if [ -n "$(NPM)" ] && [ -f frontend/package.json ]; then $(MAKE) --no-print-directory frontend-test; \
-	else echo "npm not found: frontend tests skipped"; fi
+	@if [ -n "$(NPM)" ] && [ -f frontend/package.json ]; then \
+	  $(MAKE) --no-print-directory frontend-test && $(MAKE) --no-print-directory e2e; \
+	else echo "npm not found: web app and browser tests skipped"; fi
 	$(BIN)/pytest
 
 install: $(STAMP)
