@@ -50,6 +50,9 @@ fmt: install
 openapi contracts: install  ## regenerate openapi/openapi.json and openapi/schema.graphql
 	$(BIN)/yidan contracts
 
+bench: install  ## benchmarks on scratch databases: a table against the targets, JSON under bench/results/
+	$(BIN)/python bench/run_all.py --gateway-args="$(BENCH_ARGS)"
+
 frontend:  ## build the web app when npm is present
 	@if [ -z "$(NPM)" ]; then echo "npm not found: the API runs without the web app"; \
 	elif [ ! -f frontend/dist/index.html ] || [ -n "$$(find frontend/src frontend/index.html frontend/package.json -newer frontend/dist/index.html 2>/dev/null | head -1)" ]; then \

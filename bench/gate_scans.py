@@ -4,7 +4,8 @@ Each scan runs as a request would: its own session and transaction, every check 
 revocation, single use, plate and container, leg and waybill state, dangerous goods, the truck's latest
 fix against the gate geofence), the stored gate transaction, the GTIN event and the commit.
 
-    .venv/bin/python bench/gate_scans.py [--scans 1000] [--admin-url postgresql+psycopg://…/postgres]
+    .venv/bin/python bench/gate_scans.py [--scans 1000] [--admin-url postgresql+psycopg://…/postgres] \
+        [--json out.json]
 
 The admin URL defaults to TEST_DATABASE_URL, else PostgreSQL on localhost; a scratch database is created
 and dropped.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -182,7 +184,7 @@ async def _prepare(maker, settings: Settings, n: int) -> list[ScanIn]:  # type: 
         return out, operator  # type: ignore[return-value]
 
 
-async def _run(url: str, n: int) -> None:
+async def _run(url: str, n: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as data_dir:
         # the fixes are written once, before the run, so they must stay fresh for all of it
         settings = Settings(database_url=url, data_dir=Path(data_dir), gate_fix_max_age_s=3600)
@@ -206,6 +208,14 @@ async def _run(url: str, n: int) -> None:
     q = statistics.quantiles(timings, n=100, method="inclusive")
     print(f"scans: {len(timings)}  results: {results}")
     print(f"latency ms: p50 {q[49]:.2f}  p90 {q[89]:.2f}  p99 {q[98]:.2f}  max {timings[-1]:.2f}")
+    return {
+        "scans": len(timings),
+        "results": results,
+        "latency_ms_p50": round(q[49], 2),
+        "latency_ms_p90": round(q[89], 2),
+        "latency_ms_p99": round(q[98], 2),
+        "latency_ms_max": round(timings[-1], 2),
+    }
 
 
 def main() -> int:
@@ -219,6 +229,7 @@ def main() -> int:
         default=os.environ.get("TEST_DATABASE_URL")
         or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
     )
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     name = f"yidan_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(to_libpq_url(args.admin_url), autocommit=True) as conn:
@@ -227,7 +238,9 @@ def main() -> int:
     url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
     try:
         upgrade(url)
-        asyncio.run(_run(url, args.scans))
+        result = asyncio.run(_run(url, args.scans))
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2))
     finally:
         with psycopg.connect(to_libpq_url(args.admin_url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,6 +6,9 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import signal
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -55,6 +58,42 @@ async def _seed(database_url: str, settings: Settings, demo: bool) -> None:
         print()
 
 
+def _start_simulator(settings: Settings, database_url: str, redis_url: str) -> subprocess.Popen[bytes]:
+    """`yidan simulate --with-gateway` as a child on serve's database and Redis, its output in a log file."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = settings.data_dir / "simulator.log"
+    env = {**os.environ, "YIDAN_DATABASE_URL": database_url, "YIDAN_REDIS_URL": redis_url}
+    with log_path.open("ab") as out:
+        # its own session: Ctrl-C reaches serve only, which stops the simulator before the database goes
+        child = subprocess.Popen(
+            [sys.executable, "-m", "yidan.cli", "simulate", "--with-gateway"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    print(
+        f"• JT/T 808 gateway on {settings.gateway_host}:{settings.gateway_port}: demo vehicles are moving "
+        f"(simulator log {log_path})",
+        flush=True,
+    )
+    return child
+
+
+def _stop_child(child: subprocess.Popen[bytes], name: str, timeout_s: float = 15.0) -> None:
+    """SIGINT for a graceful stop, then SIGKILL if it has not exited in time."""
+    if child.poll() is not None:
+        return
+    print(f"• stopping the {name} …", flush=True)
+    child.send_signal(signal.SIGINT)
+    try:
+        child.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start what is needed, migrate, seed and serve the API and web app."""
     import uvicorn
@@ -64,6 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     services = _services(settings)
     payments_test_server = None
+    simulator: subprocess.Popen[bytes] | None = None
     try:
         assert services.database_url and services.redis_url
         _migrate(services.database_url)
@@ -77,6 +117,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings, payments_test_server = start_payments(
             settings, services.database_url, demo=not args.no_seed
         )
+        if not args.no_simulate:
+            simulator = _start_simulator(settings, services.database_url, services.redis_url)
         app = create_app(settings)
         url = f"http://{settings.host}:{settings.port}"
         print(f"• Yidan is serving on {url}")
@@ -86,6 +128,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("  Press Ctrl-C to stop everything started here.\n", flush=True)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     finally:
+        if simulator is not None:
+            _stop_child(simulator, "simulator")
         if payments_test_server is not None:
             payments_test_server.stop()
         print("• stopping embedded services …", flush=True)
@@ -231,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the API and web app (embedded PostgreSQL/Redis unless configured)")
     p.add_argument("--no-seed", action="store_true", help="do not load seed data")
+    p.add_argument("--no-simulate", action="store_true", help="no JT/T 808 gateway and demo fleet")
     p.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     p = sub.add_parser("seed", help="load reference and demo data (idempotent)")

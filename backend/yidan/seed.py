@@ -274,7 +274,12 @@ def _demo_leg(waybill: Waybill, kind: DeviceKind, vehicle: str) -> Leg | None:
             return leg
         if kind is DeviceKind.AIS and leg.mode in (Mode.VESSEL, Mode.BARGE) and leg.mmsi == vehicle:
             return leg
-        if kind is DeviceKind.NMEA and leg.mode is Mode.RAIL and leg.train_number == vehicle:
+        # a train is tracked by an NMEA receiver or by a JT/T 808 container tracker riding on it
+        if (
+            kind in (DeviceKind.NMEA, DeviceKind.JT808)
+            and leg.mode is Mode.RAIL
+            and leg.train_number == vehicle
+        ):
             return leg
     return None
 
@@ -299,7 +304,7 @@ async def seed_demo_devices(session: AsyncSession, seed_dir: Path, report: SeedR
                 row["vehicle"],
             )
             continue
-        if kind is DeviceKind.JT808:
+        if kind is DeviceKind.JT808 and leg.mode is not Mode.RAIL:
             vehicle_kind, reference = VehicleKind.TRUCK, normalise_plate(row["vehicle"]) or row["vehicle"]
         elif kind is DeviceKind.AIS:
             vehicle_kind = VehicleKind.BARGE if leg.mode is Mode.BARGE else VehicleKind.VESSEL

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,12 +25,15 @@ from yidan.tracking.models import Device, DeviceBinding, DeviceKind, Position, V
 from yidan.tracking.pipeline import Pipeline
 from yidan.tracking.sim_routes import (
     YARD_RADIUS_M,
+    LegSchedule,
     demo_leg,
     distance_m,
+    leg_progress,
     line_track,
     load_places,
     load_trace,
     plan_track,
+    scheduled_track,
     trace_track,
 )
 from yidan.tracking.simulator import (
@@ -132,6 +135,33 @@ def test_demo_leg_and_plan_follow_the_seeded_waybill() -> None:
     assert 0 < start < track.duration_s
     vessel = demo_leg(SEED, "DEMO-NGB-XIA-01", "413000001")
     assert vessel is not None and vessel.mode == "VESSEL"
+
+
+def test_a_train_under_way_sits_where_its_timetable_puts_it() -> None:
+    places = load_places(SEED)
+    tao, xia = places["CNTAO"], places["CNXIA"]
+    departed = datetime(2026, 3, 1, 6, tzinfo=UTC)
+    due = departed + timedelta(hours=36)
+    schedule = LegSchedule("RAIL", "CNTAO", "CNXIA", departed, due)
+    now = departed + timedelta(hours=9)  # a quarter of the way
+    assert leg_progress(departed, due, now) == pytest.approx(0.25)
+    assert leg_progress(departed, due, departed - timedelta(hours=1)) == 0.0
+    assert leg_progress(departed, due, due + timedelta(hours=1)) == 1.0
+    track, start_s = scheduled_track(schedule, places, random.Random(5), now)
+    assert start_s == pytest.approx(9 * 3600)
+    here = track.sample(start_s)
+    whole = distance_m(*tao, *xia)
+    assert distance_m(here.lat, here.lon, *tao) == pytest.approx(0.25 * whole, rel=0.01)
+    assert distance_m(here.lat, here.lon, *xia) == pytest.approx(0.75 * whole, rel=0.01)
+    assert min(tao[1], xia[1]) < here.lon < max(tao[1], xia[1])
+    # It advances in real time: an hour later it is 1/36 of the way further, heading west.
+    later = track.sample(start_s + 3600)
+    moved = distance_m(here.lat, here.lon, later.lat, later.lon)
+    assert moved == pytest.approx(whole / 36, rel=0.01) and 225 < later.course_deg < 315
+    # Reaching Xi'an at the planned arrival, it waits there instead of heading back to Qingdao.
+    for extra_h in (27, 30, 24 * 20):
+        end = track.sample(start_s + extra_h * 3600)
+        assert distance_m(end.lat, end.lon, *xia) < 1 and end.speed_kmh == 0.0
 
 
 def test_imo_numbers_have_a_valid_check_digit() -> None:

@@ -27,9 +27,11 @@ from yidan.settings import PROJECT_ROOT, Settings
 from yidan.tracking.ais_feed import AisFeedClient
 from yidan.tracking.gateway import Gateway
 from yidan.tracking.gateway_commands import CommandListener
-from yidan.tracking.models import Device, DeviceKind, Vehicle, VehicleKind
+from yidan.tracking.models import Device, DeviceBinding, DeviceKind, LegAssignment, Vehicle, VehicleKind
 from yidan.tracking.pipeline import Pipeline
+from yidan.tracking.sim_routes import LegSchedule
 from yidan.tracking.simulator import Simulator, SimulatorConfig, load_demo_devices, provision_terminals
+from yidan.waybills.models import Leg
 
 log = logging.getLogger("yidan.tracking.processes")
 
@@ -201,7 +203,12 @@ async def run_simulation(
                 flush=True,
             )
         plates = {ident: plate for (kind, ident), plate in provisioned.items() if kind == "jt808" and plate}
-        sim.add_demo_devices([d for d in demo if d not in missing], plates, await _vessels(rt.sessionmaker))
+        sim.add_demo_devices(
+            [d for d in demo if d not in missing],
+            plates,
+            await _vessels(rt.sessionmaker),
+            await _schedules(rt.sessionmaker, [d.identifier for d in demo]),
+        )
         for identity in await provision_terminals(rt.sessionmaker, options.terminals):
             sim.add_terminal(identity)
         if not sim.terminals and not sim.vessels:
@@ -263,3 +270,36 @@ async def _provisioned(maker: async_sessionmaker[AsyncSession]) -> dict[tuple[st
             )
         )
         return {(str(kind), ident): plate for kind, ident, plate in rows}
+
+
+async def _schedules(
+    maker: async_sessionmaker[AsyncSession], identifiers: list[str]
+) -> dict[str, LegSchedule]:
+    """Identifier → the departed, not yet arrived leg its vehicle is assigned to now (when there is one)."""
+    if not identifiers:
+        return {}
+    async with maker() as session:
+        rows = await session.execute(
+            select(
+                Device.identifier,
+                Leg.mode,
+                Leg.from_unlocode,
+                Leg.to_unlocode,
+                Leg.actual_departure,
+                Leg.planned_departure,
+                Leg.planned_arrival,
+            )
+            .join(DeviceBinding, DeviceBinding.device_id == Device.id)
+            .join(LegAssignment, LegAssignment.vehicle_id == DeviceBinding.vehicle_id)
+            .join(Leg, Leg.id == LegAssignment.leg_id)
+            .where(
+                Device.identifier.in_(identifiers),
+                DeviceBinding.valid_to.is_(None),
+                Leg.actual_departure.is_not(None),
+                Leg.actual_arrival.is_(None),
+            )
+        )
+        return {
+            ident: LegSchedule(str(mode), origin, destination, actual or planned, arrival)
+            for ident, mode, origin, destination, actual, planned, arrival in rows
+        }

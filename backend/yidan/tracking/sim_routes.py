@@ -21,6 +21,8 @@ from pathlib import Path
 EARTH_RADIUS_M = 6_371_008.8
 # Cruising speeds by transport mode, km/h (a vessel at about 14 knots).
 CRUISE_KMH = {"TRUCK": 65.0, "RAIL": 90.0, "VESSEL": 26.0, "BARGE": 18.0}
+# How long a scheduled vehicle waits at its destination before the track would turn it back (30 days).
+ARRIVED_HOLD_S = 30 * 86_400.0
 # Well inside the smallest place geofence (a river port, 3 km), so a waiting vehicle never "departs".
 YARD_RADIUS_M = 2_000.0
 _POINT = re.compile(r"POINT\(\s*(-?[\d.]+)\s+(-?[\d.]+)\s*\)")
@@ -227,3 +229,38 @@ def plan_track(
         via = [((start[0] + end[0]) / 2, max(start[1], end[1]) + 1.5)]
     track = line_track(start, end, speed_kmh=CRUISE_KMH.get(plan.mode, 60.0), rng=rng, via=via)
     return track, plan.progress * track.duration_s
+
+
+@dataclass(frozen=True, slots=True)
+class LegSchedule:
+    """A leg under way as the database holds it: its mode, ends, departure and planned arrival."""
+
+    mode: str
+    origin: str
+    destination: str
+    departure: datetime
+    arrival: datetime
+
+
+def leg_progress(departure: datetime, arrival: datetime, now: datetime) -> float:
+    """How far along (0–1) a leg timed from `departure` to `arrival` should be at `now`."""
+    span = (arrival - departure).total_seconds()
+    if span <= 0:
+        return 1.0 if now >= arrival else 0.0
+    return min(max((now - departure).total_seconds() / span, 0.0), 1.0)
+
+
+def scheduled_track(
+    schedule: LegSchedule, places: dict[str, tuple[float, float]], rng: random.Random, now: datetime
+) -> tuple[Track, float]:
+    """A departed leg's track timed to its schedule, and where on it (seconds) the vehicle is at `now`."""
+    plan = LegPlan(schedule.mode, schedule.origin, schedule.destination)
+    route, _ = plan_track(plan, places, None, rng)
+    # Even speed over the whole leg, so the share of the distance covered is the share of the time gone.
+    steps = [distance_m(*a, *b) for a, b in itertools.pairwise(route.points)]
+    total = sum(steps) or 1.0
+    span = max((schedule.arrival - schedule.departure).total_seconds(), 1.0)
+    times = [0.0, *(span * d / total for d in itertools.accumulate(steps))]
+    # After arriving it waits there: driving back would leave and re-enter geofences of a finished leg.
+    track = Track([*times, times[-1] + ARRIVED_HOLD_S], [*route.points, route.points[-1]])
+    return track, leg_progress(schedule.departure, schedule.arrival, now) * span

@@ -35,7 +35,15 @@ from yidan.identity.principal import OrgKind
 from yidan.tracking.decoders.fix import KNOT_KMH
 from yidan.tracking.decoders.jt808 import Jt808Version
 from yidan.tracking.models import Device, DeviceKind
-from yidan.tracking.sim_routes import Track, demo_leg, load_places, load_trace, plan_track
+from yidan.tracking.sim_routes import (
+    LegSchedule,
+    Track,
+    demo_leg,
+    load_places,
+    load_trace,
+    plan_track,
+    scheduled_track,
+)
 from yidan.tracking.terminal_client import TerminalClient, TerminalIdentity, location_body
 
 log = logging.getLogger("yidan.tracking.simulator")
@@ -455,15 +463,21 @@ class Simulator:
         devices: Sequence[DemoDevice],
         plates: dict[str, str] | None = None,
         vessels: dict[str, tuple[str | None, str | None]] | None = None,
+        schedules: dict[str, LegSchedule] | None = None,
     ) -> None:
         """Simulate the rows marked simulated, with the plates and vessel details the database holds."""
         # `plates`: identifier → provisioned plate; `vessels`: MMSI → (name, IMO). A vessel the database
-        # knows nothing of gets a made-up name and a well-formed IMO number.
+        # knows nothing of gets a made-up name and a well-formed IMO number. `schedules`: identifier → the
+        # leg under way it carries; such a vehicle sits where its timetable puts it now, not at a seed guess.
         for device in devices:
             if not device.simulated:
                 continue
-            plan = demo_leg(self.config.seed_dir, device.waybill, device.vehicle)
-            track, start_s = plan_track(plan, self.places, self.trace, self.rng)
+            schedule = (schedules or {}).get(device.identifier)
+            if schedule is not None and {schedule.origin, schedule.destination} <= self.places.keys():
+                track, start_s = scheduled_track(schedule, self.places, self.rng, datetime.now(UTC))
+            else:
+                plan = demo_leg(self.config.seed_dir, device.waybill, device.vehicle)
+                track, start_s = plan_track(plan, self.places, self.trace, self.rng)
             if device.kind == DeviceKind.JT808:
                 plate = (plates or {}).get(device.identifier, device.vehicle)
                 self.add_terminal(
