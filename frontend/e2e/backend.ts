@@ -66,6 +66,8 @@ r.ping(); r.flushdb()`,
 
 export interface Backend {
   url: string;
+  /** The port of the JT/T 808 gateway (`yidan serve` runs it in its simulator child). */
+  gatewayPort: number;
   process: ChildProcess;
   dataDir: string;
   database: string | null;
@@ -86,6 +88,16 @@ async function waitReady(url: string, child: ChildProcess, ms: number): Promise<
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`yidan serve did not become ready within ${ms / 1000}s`);
+}
+
+/**
+ * Where the specs reach the JT/T 808 gateway of the backend under test: E2E_GATEWAY_PORT (global-setup
+ * sets it to the port it gave the backend) on E2E_GATEWAY_HOST, by default the host of E2E_BASE_URL.
+ */
+export function gatewayAddress(): { host: string; port: number } {
+  const port = Number(process.env.E2E_GATEWAY_PORT ?? 7808);
+  const host = process.env.E2E_GATEWAY_HOST ?? (process.env.E2E_BASE_URL ? new URL(process.env.E2E_BASE_URL).hostname : '127.0.0.1');
+  return { host, port };
 }
 
 /**
@@ -146,5 +158,5 @@ export async function startBackend(logDir: string): Promise<Backend> {
     await stop();
     throw new Error(`${(error as Error).message}; see ${logFile}`);
   }
-  return { url, process: child, dataDir, database: databaseUrl ? dbName : null, logFile, stop };
+  return { url, gatewayPort, process: child, dataDir, database: databaseUrl ? dbName : null, logFile, stop };
 }
