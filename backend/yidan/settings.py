@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = Field(default=None, description="e.g. a localstripe URL; unset: Stripe")
     stripe_webhook_tolerance_s: int = 300
+    stripe_publishable_key: str | None = Field(default=None, description="pk_… for Stripe.js in the browser")
+    stripe_js_url: str = Field(
+        default="https://js.stripe.com/v3/", description="Stripe.js; with stripe_api_base, that host's copy"
+    )
 
     # gate passes: the Ed25519 seed (32 bytes, base64url; unset: generated once under data_dir) and scan rules
     gate_pass_signing_key: str | None = None

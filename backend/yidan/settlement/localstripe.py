@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 TEST_API_KEY = "sk_test_localstripe"
+TEST_PUBLISHABLE_KEY = "pk_test_localstripe"
 WEBHOOK_ID = "yidan"
 WEBHOOK_PATH = "/api/v1/settlement/stripe/webhook"
 INFO_FILE = "localstripe.json"
@@ -60,6 +61,7 @@ class LocalStripe:
         """The settings that point Yidan at this server."""
         return {
             "stripe_api_key": self.api_key,
+            "stripe_publishable_key": TEST_PUBLISHABLE_KEY,
             "stripe_api_base": self.url,
             "stripe_webhook_secret": self.webhook_secret,
         }

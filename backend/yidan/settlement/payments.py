@@ -155,10 +155,14 @@ async def submit_payment(
     intent: dict[str, Any] | None = None
     try:
         if payment_method and payment.method == "card":
-            customer = await _customer(session, gateway, payment.org_id)
-            await session.commit()
-            await gateway.attach_payment_method(payment_method, customer)
-            params.update(customer=customer, payment_method=payment_method, confirm=True)
+            if payment_method.startswith("card_"):
+                # a card from a Stripe.js token is for this payment only: it cannot be saved on a Customer
+                params.update(payment_method=payment_method, confirm=True)
+            else:
+                customer = await _customer(session, gateway, payment.org_id)
+                await session.commit()
+                await gateway.attach_payment_method(payment_method, customer)
+                params.update(customer=customer, payment_method=payment_method, confirm=True)
         intent = await gateway.create_payment_intent(params, idempotency_key=payment.idempotency_key)
     except PaymentDeclinedError as exc:
         intent = await _intent_of_decline(gateway, exc)

@@ -26,6 +26,7 @@ from yidan.settlement import (
 from yidan.settlement.access import require_finance
 from yidan.settlement.gateway import PaymentsUnavailable, StripeGateway, StripeNotConfigured, gateway_for
 from yidan.settlement.models import InvoiceKind, InvoiceStatus
+from yidan.settlement.money import DEFAULT_CURRENCY
 from yidan.settlement.pdf import render_invoice_pdf
 from yidan.settlement.schemas import (
     BalanceOut,
@@ -35,6 +36,7 @@ from yidan.settlement.schemas import (
     InvoiceCreateIn,
     InvoiceOut,
     InvoicePageOut,
+    PaymentConfigOut,
     PaymentIn,
     PaymentOut,
     QuoteOut,
@@ -192,6 +194,19 @@ async def invoice_pdf(session: SessionDep, principal: PrincipalDep, invoice_id: 
 
 
 # ---- payments and refunds ----
+
+
+@router.get("/config", response_model=PaymentConfigOut, summary="Payment configuration for the browser")
+async def payment_config(request: Request, principal: PrincipalDep) -> PaymentConfigOut:
+    """The publishable key and where to load Stripe.js from (localstripe's copy in test mode)."""
+    settings = request.app.state.settings
+    base = settings.stripe_api_base
+    return PaymentConfigOut(
+        publishable_key=settings.stripe_publishable_key,
+        stripe_js_url=f"{base.rstrip('/')}/js.stripe.com/v3/" if base else settings.stripe_js_url,
+        test_mode=bool(base) or (settings.stripe_api_key or "").startswith("sk_test_"),
+        currency=DEFAULT_CURRENCY,
+    )
 
 
 @router.post(

@@ -202,6 +202,15 @@ class ConfirmIn(StrictIn):
     payment_method: str = Field(min_length=3, max_length=100)
 
 
+class PaymentConfigOut(BaseModel):
+    """What the browser needs to collect a card with Stripe.js."""
+
+    publishable_key: str | None = Field(description="unset: card payments cannot be taken in the browser")
+    stripe_js_url: str
+    test_mode: bool = Field(description="payments go to a fake or test-mode Stripe; no real money moves")
+    currency: str
+
+
 class PaymentOut(BaseModel):
     """A payment attempt and what Stripe says about it."""
 

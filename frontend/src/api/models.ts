@@ -104,6 +104,7 @@ export type ScanResult = Schemas['ScanResult'];
 export type Invoice = Schemas['InvoiceOut'];
 export type InvoicePage = Schemas['InvoicePageOut'];
 export type Payment = Schemas['PaymentOut'];
+export type PaymentConfig = Schemas['PaymentConfigOut'];
 export type Refund = Schemas['RefundOut'];
 export type ReconciliationReport = Schemas['ReconciliationReportOut'];
 export type ReconciliationRow = Schemas['ReconciliationRowOut'];

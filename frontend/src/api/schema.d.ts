@@ -552,6 +552,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settlement/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payment configuration for the browser
+         * @description The publishable key and where to load Stripe.js from (localstripe's copy in test mode).
+         */
+        get: operations["payment_config_api_v1_settlement_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settlement/invoices/{invoice_id}/payments": {
         parameters: {
             query?: never;
@@ -2866,6 +2886,26 @@ export interface components {
          */
         PassScope: "in" | "out" | "inout";
         /**
+         * PaymentConfigOut
+         * @description What the browser needs to collect a card with Stripe.js.
+         */
+        PaymentConfigOut: {
+            /**
+             * Publishable Key
+             * @description unset: card payments cannot be taken in the browser
+             */
+            publishable_key: string | null;
+            /** Stripe Js Url */
+            stripe_js_url: string;
+            /**
+             * Test Mode
+             * @description payments go to a fake or test-mode Stripe; no real money moves
+             */
+            test_mode: boolean;
+            /** Currency */
+            currency: string;
+        };
+        /**
          * PaymentIn
          * @description Pay (part of) an invoice.
          */
@@ -5059,6 +5099,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    payment_config_api_v1_settlement_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentConfigOut"];
                 };
             };
         };

@@ -1,5 +1,5 @@
 import type { ApiClient } from './client';
-import type { Invoice, InvoicePage, Payment, Quote, ReconciliationReport, Refund } from './models';
+import type { Invoice, InvoicePage, Payment, PaymentConfig, Quote, ReconciliationReport, Refund } from './models';
 
 const seg = encodeURIComponent;
 const opt = (signal?: AbortSignal) => (signal ? { signal } : {});
@@ -20,6 +20,16 @@ export function fetchPayments(api: ApiClient, invoiceId: string, signal?: AbortS
 
 export function fetchRefunds(api: ApiClient, invoiceId: string, signal?: AbortSignal): Promise<Refund[]> {
   return api.request<Refund[]>(`/settlement/invoices/${seg(invoiceId)}/refunds`, opt(signal));
+}
+
+/** The publishable key and where to load Stripe.js from. */
+export function fetchPaymentConfig(api: ApiClient, signal?: AbortSignal): Promise<PaymentConfig> {
+  return api.request<PaymentConfig>('/settlement/config', opt(signal));
+}
+
+/** Pays the balance due with a card collected by Stripe.js (confirmed at once by the server). */
+export function payInvoice(api: ApiClient, invoiceId: string, paymentMethod: string): Promise<Payment> {
+  return api.request<Payment>(`/settlement/invoices/${seg(invoiceId)}/payments`, { method: 'POST', json: { method: 'card', payment_method: paymentMethod } });
 }
 
 export function issueInvoice(api: ApiClient, invoiceId: string): Promise<Invoice> {
@@ -64,6 +74,7 @@ export const settlementKeys = {
   payments: (invoiceId: string) => ['settlement', 'invoice', invoiceId, 'payments'] as const,
   refunds: (invoiceId: string) => ['settlement', 'invoice', invoiceId, 'refunds'] as const,
   report: (range: ReportRange) => ['settlement', 'report', range] as const,
+  config: ['settlement-config'] as const,
 };
 
 /** The waybill's quotes, newest first as the server sends them. */

@@ -1,8 +1,10 @@
-import { CheckOutlined, DollarOutlined, FilePdfOutlined } from '@ant-design/icons';
+import { CheckOutlined, CreditCardOutlined, DollarOutlined, FilePdfOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App, Button, Card, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/ApiContext';
+import { useAuth } from '../auth/AuthContext';
 import type { ChargeLine, Invoice, Quote, WaybillStatus } from '../api/models';
 import { isApiError, type ApiError } from '../api/problem';
 import { acceptQuote, chargeKeys, fetchInvoicePdf, fetchInvoices, fetchQuotes, requestQuote } from '../api/settlement';
@@ -10,6 +12,7 @@ import { ProblemAlert } from '../components/ProblemAlert';
 import { formatMoney } from '../finance/money';
 import { DateTime } from '../time/DateTime';
 import { openBlobInNewTab } from '../waybills/downloadBlob';
+import { isPayable, PayInvoiceModal } from './PayInvoice';
 
 const QUOTABLE: readonly WaybillStatus[] = ['draft', 'booked'];
 
@@ -42,6 +45,9 @@ function ChargeLines({ lines, currency }: { lines: readonly ChargeLine[]; curren
 export function WaybillCharges({ number, status, canQuote }: { number: string; status: WaybillStatus; canQuote: boolean }) {
   const { t, i18n } = useTranslation();
   const api = useApi();
+  // an odd /me answer must not take the charges card down with it
+  const orgId = useAuth().user?.organisation?.id;
+  const [paying, setPaying] = useState<Invoice | null>(null);
   const queryClient = useQueryClient();
   const { message } = App.useApp();
   const quotes = useQuery<Quote[], ApiError>({ queryKey: chargeKeys.quotes(number), queryFn: ({ signal }) => fetchQuotes(api, number, signal), retry: false });
@@ -132,18 +138,26 @@ export function WaybillCharges({ number, status, canQuote }: { number: string; s
                 title: t('finance.actions'),
                 key: 'pdf',
                 render: (_: unknown, i) => (
-                  <Button
-                    size="small"
-                    icon={<FilePdfOutlined />}
-                    aria-label={`${t('finance.pdf')} ${i.number ?? ''}`}
-                    onClick={() => void openBlobInNewTab(() => fetchInvoicePdf(api, i.id), `${i.number ?? i.id}.pdf`).catch(() => void message.error(t('detail.pdfFailed')))}
-                  />
+                  <Space size="small">
+                    <Button
+                      size="small"
+                      icon={<FilePdfOutlined />}
+                      aria-label={`${t('finance.pdf')} ${i.number ?? ''}`}
+                      onClick={() => void openBlobInNewTab(() => fetchInvoicePdf(api, i.id), `${i.number ?? i.id}.pdf`).catch(() => void message.error(t('detail.pdfFailed')))}
+                    />
+                    {isPayable(i, orgId) ? (
+                      <Button size="small" type="primary" icon={<CreditCardOutlined />} onClick={() => setPaying(i)}>
+                        {t('pay.action')}
+                      </Button>
+                    ) : null}
+                  </Space>
                 ),
               },
             ]}
           />
         ) : null}
       </Space>
+      <PayInvoiceModal invoice={paying} onClose={() => setPaying(null)} />
     </Card>
   );
 }
