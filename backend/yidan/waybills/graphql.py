@@ -136,11 +136,21 @@ class LegType:
     carrier_org_id: strawberry.Private[uuid.UUID]
     from_unlocode: strawberry.Private[str]
     to_unlocode: strawberry.Private[str]
+    id: strawberry.Private[uuid.UUID]
+    waybill_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_model(cls, leg: Leg) -> LegType:
         """The GraphQL view of a leg."""
         return _from_row(cls, leg, vehicle=_from_row(VehicleType, leg))
+
+    @strawberry.field(description="Confidence (0..1) of the tracking estimate behind estimatedArrival.")
+    async def eta_confidence(self, info: Info) -> float | None:
+        """The confidence of the leg's latest estimate of arrival."""
+        if self.actual_arrival is not None:
+            return None
+        events = await info.context.loaders.events.load(self.waybill_id)
+        return service.estimate_confidence(service.latest_arrival_estimates(events).get(self.id))
 
     @strawberry.field(description="The carrier organisation running this leg.")
     async def carrier(self, info: Info) -> OrganisationType:
@@ -202,6 +212,13 @@ class WaybillEventType:
         return LocationType.of(self.unlocode, await info.context.loaders.locations.load(self.unlocode))
 
 
+@strawberry.type(name="Eta", description="An arrival estimated from tracking, with its confidence.")
+class EtaType:
+    arrival: datetime
+    confidence: float = strawberry.field(description="0..1")
+    computed_at: datetime
+
+
 @strawberry.type(name="Waybill", description="One electronic waybill for the whole multimodal journey.")
 class WaybillType:
     number: str
@@ -249,6 +266,14 @@ class WaybillType:
     async def events(self, info: Info) -> list[WaybillEventType]:
         """The events."""
         return [WaybillEventType.from_model(e) for e in await info.context.loaders.events.load(self.model.id)]
+
+    @strawberry.field(description="Arrival at the destination estimated from tracking (null when none).")
+    async def eta(self, info: Info) -> EtaType | None:
+        """The waybill's tracking ETA."""
+        legs = await info.context.loaders.legs.load(self.model.id)
+        events = await info.context.loaders.events.load(self.model.id)
+        eta = views.waybill_eta(legs, service.latest_arrival_estimates(events))
+        return EtaType(**eta.model_dump()) if eta else None
 
     @strawberry.field(description="The statuses the caller may move this waybill to now.")
     def allowed_transitions(self, info: Info) -> list[WaybillStatus]:

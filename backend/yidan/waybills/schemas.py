@@ -250,6 +250,17 @@ class LegOut(BaseModel):
     estimated_arrival: datetime | None
     actual_departure: datetime | None
     actual_arrival: datetime | None
+    eta_confidence: float | None = Field(
+        default=None, description="confidence (0..1) of the tracking estimate behind estimated_arrival"
+    )
+
+
+class EtaOut(BaseModel):
+    """The arrival Yidan estimates from tracking, with its confidence."""
+
+    arrival: datetime
+    confidence: float = Field(description="0..1; falls with few fixes, stale data or legs still ahead")
+    computed_at: datetime
 
 
 class EventOut(BaseModel):
@@ -285,6 +296,9 @@ class WaybillOut(BaseModel):
     equipment: list[EquipmentOut]
     legs: list[LegOut]
     events: list[EventOut]
+    eta: EtaOut | None = Field(
+        default=None, description="arrival at the destination estimated from tracking (null when none)"
+    )
     allowed_transitions: list[WaybillStatus] = Field(
         description="statuses the caller may move this waybill to"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -847,6 +847,26 @@ async def events_for(session: AsyncSession, waybill_ids: Sequence[uuid.UUID]) ->
     for ev in rows:
         out[ev.waybill_id].append(ev)
     return out
+
+
+def latest_arrival_estimates(events: Iterable[Event]) -> dict[uuid.UUID, Event]:
+    """The most recently recorded EST ARRI of each leg, by leg id."""
+    out: dict[uuid.UUID, Event] = {}
+    for ev in events:
+        if ev.leg_id is None or ev.event_code != "ARRI" or ev.classifier is not Classifier.EST:
+            continue
+        seen = out.get(ev.leg_id)
+        if seen is None or (ev.recorded_at, ev.seq) > (seen.recorded_at, seen.seq):
+            out[ev.leg_id] = ev
+    return out
+
+
+def estimate_confidence(event: Event | None) -> float | None:
+    """The confidence (0..1) a tracking estimate carries in its payload, else None."""
+    value = (event.payload or {}).get("confidence") if event is not None else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 async def audit_trail(session: AsyncSession, principal: Principal, number: str) -> list[audit.AuditEntry]:

@@ -20,6 +20,7 @@ from yidan.waybills.schemas import (
     CargoLineOut,
     CarrierOut,
     EquipmentOut,
+    EtaOut,
     EventOut,
     LegOut,
     PartyOut,
@@ -68,7 +69,13 @@ def _place(places: dict[str, Location], code: str | None) -> PlaceOut | None:
     return PlaceOut(unlocode=p.unlocode, name=p.name, name_zh=p.name_zh, lat=p.lat, lon=p.lon)
 
 
-def _leg_out(leg: Leg, places: dict[str, Location], orgs: dict[uuid.UUID, Organisation]) -> LegOut:
+def _leg_out(
+    leg: Leg,
+    places: dict[str, Location],
+    orgs: dict[uuid.UUID, Organisation],
+    estimates: dict[uuid.UUID, Event] | None = None,
+) -> LegOut:
+    estimate = (estimates or {}).get(leg.id)
     carrier = orgs.get(leg.carrier_org_id)
     return LegOut(
         seq=leg.seq,
@@ -95,7 +102,19 @@ def _leg_out(leg: Leg, places: dict[str, Location], orgs: dict[uuid.UUID, Organi
         estimated_arrival=leg.estimated_arrival,
         actual_departure=leg.actual_departure,
         actual_arrival=leg.actual_arrival,
+        eta_confidence=service.estimate_confidence(estimate) if leg.actual_arrival is None else None,
     )
+
+
+def waybill_eta(legs: Sequence[Leg], estimates: dict[uuid.UUID, Event]) -> EtaOut | None:
+    """The final leg's latest tracking estimate of arrival, or None (none, manual, or already arrived)."""
+    if not legs or legs[-1].actual_arrival is not None:
+        return None
+    estimate = estimates.get(legs[-1].id)
+    confidence = service.estimate_confidence(estimate)
+    if estimate is None or confidence is None:
+        return None
+    return EtaOut(arrival=estimate.event_time, confidence=confidence, computed_at=estimate.recorded_at)
 
 
 def _event_out(ev: Event, legs: dict[uuid.UUID, Leg], places: dict[str, Location]) -> EventOut:
@@ -128,6 +147,7 @@ async def waybill_out(
     )
     orgs = await _orgs(session, [leg.carrier_org_id for leg in waybill.legs])
     legs_by_id = {leg.id: leg for leg in waybill.legs}
+    estimates = service.latest_arrival_estimates(events)
     rel = service.relations(principal, waybill)
     return WaybillOut(
         number=waybill.number,
@@ -149,8 +169,9 @@ async def waybill_out(
         ],
         cargo_lines=[CargoLineOut.model_validate(c) for c in waybill.cargo_lines],
         equipment=[EquipmentOut.model_validate(e) for e in waybill.equipment],
-        legs=[_leg_out(leg, places, orgs) for leg in waybill.legs],
+        legs=[_leg_out(leg, places, orgs, estimates) for leg in waybill.legs],
         events=[_event_out(e, legs_by_id, places) for e in events],
+        eta=waybill_eta(waybill.legs, estimates),
         allowed_transitions=service.transitions_for(principal, waybill),
         tracking_url=tracking_url(base_url, secret, waybill.number) if rel & {"owner", "consignee"} else None,
     )

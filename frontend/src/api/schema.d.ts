@@ -2278,6 +2278,27 @@ export interface components {
             seals: string[];
         };
         /**
+         * EtaOut
+         * @description The arrival Yidan estimates from tracking, with its confidence.
+         */
+        EtaOut: {
+            /**
+             * Arrival
+             * Format: date-time
+             */
+            arrival: string;
+            /**
+             * Confidence
+             * @description 0..1; falls with few fixes, stale data or legs still ahead
+             */
+            confidence: number;
+            /**
+             * Computed At
+             * Format: date-time
+             */
+            computed_at: string;
+        };
+        /**
          * EventIn
          * @description A Track & Trace event for one leg of the waybill.
          */
@@ -2651,6 +2672,11 @@ export interface components {
             actual_departure: string | null;
             /** Actual Arrival */
             actual_arrival: string | null;
+            /**
+             * Eta Confidence
+             * @description confidence (0..1) of the tracking estimate behind estimated_arrival
+             */
+            eta_confidence?: number | null;
         };
         /**
          * LegStatus
@@ -3900,6 +3926,8 @@ export interface components {
             legs: components["schemas"]["LegOut"][];
             /** Events */
             events: components["schemas"]["EventOut"][];
+            /** @description arrival at the destination estimated from tracking (null when none) */
+            eta?: components["schemas"]["EtaOut"] | null;
             /**
              * Allowed Transitions
              * @description statuses the caller may move this waybill to

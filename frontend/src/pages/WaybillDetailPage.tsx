@@ -11,6 +11,7 @@ import type { CargoLine, Equipment, Party, WaybillDetail } from '../api/models';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { DateTime } from '../time/DateTime';
 import { openBlobInNewTab } from '../waybills/downloadBlob';
+import { EtaLine } from '../waybills/EtaConfidence';
 import { EventTimeline } from '../waybills/EventTimeline';
 import { LegSteps } from '../waybills/LegSteps';
 import { StatusTag } from '../waybills/StatusTag';
@@ -212,6 +213,15 @@ function WaybillView({ waybill }: { waybill: WaybillDetail }) {
               items={[
                 { key: 'created', label: t('detail.created'), children: <DateTime value={waybill.created_at} /> },
                 { key: 'updated', label: t('detail.updated'), children: <DateTime value={waybill.updated_at} /> },
+                ...(waybill.eta
+                  ? [
+                      {
+                        key: 'eta',
+                        label: t('eta.label'),
+                        children: <EtaLine arrival={waybill.eta.arrival} confidence={waybill.eta.confidence} />,
+                      },
+                    ]
+                  : []),
               ]}
             />
           </div>

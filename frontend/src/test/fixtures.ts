@@ -88,6 +88,7 @@ export const waybillDetail: WaybillDetail = {
       estimated_arrival: null,
       actual_departure: '2025-03-01T05:00:00Z',
       actual_arrival: '2025-03-02T03:00:00Z',
+      eta_confidence: null,
     },
     {
       seq: 2,
@@ -107,8 +108,10 @@ export const waybillDetail: WaybillDetail = {
       estimated_arrival: '2025-03-06T08:00:00Z',
       actual_departure: '2025-03-03T01:00:00Z',
       actual_arrival: null,
+      eta_confidence: 0.62,
     },
   ],
+  eta: { arrival: '2025-03-06T08:00:00Z', confidence: 0.62, computed_at: '2025-03-04T01:15:00Z' },
   events: [
     {
       id: 'e-3',

@@ -3,11 +3,12 @@ import { useTranslation } from 'react-i18next';
 import type { Carrier, Leg, PublicLeg, Vehicle } from '../api/models';
 import { DateTime } from '../time/DateTime';
 import { ClassifierTag } from './ClassifierTag';
+import { EtaLine } from './EtaConfidence';
 import { bestTime, legStepStatus, type BestTime } from './legs';
 import { ModeIcon, useModeLabel } from './modes';
 import { usePlaceName } from './places';
 
-type AnyLeg = PublicLeg & Partial<Pick<Leg, 'carrier' | 'vehicle' | 'from_terminal' | 'to_terminal' | 'planned_departure' | 'estimated_departure' | 'actual_departure'>>;
+type AnyLeg = PublicLeg & Partial<Pick<Leg, 'carrier' | 'vehicle' | 'from_terminal' | 'to_terminal' | 'planned_departure' | 'estimated_departure' | 'actual_departure' | 'eta_confidence'>>;
 
 function TimeLine({ label, time }: { label: string; time: BestTime | null }) {
   if (!time) return null;
@@ -80,6 +81,9 @@ export function LegSteps({ legs }: { legs: readonly AnyLeg[] }) {
               ) : null}
               <TimeLine label={t('detail.departure')} time={departure} />
               <TimeLine label={t('detail.arrival')} time={arrival} />
+              {leg.eta_confidence != null && leg.estimated_arrival && !leg.actual_arrival ? (
+                <EtaLine arrival={leg.estimated_arrival} confidence={leg.eta_confidence} />
+              ) : null}
             </Space>
           ),
         };
