@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -31,6 +31,11 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONB,
         uuid.UUID: UUID(as_uuid=True),
     }
+
+
+def pg_enum(cls: type, name: str) -> Enum:
+    """A PostgreSQL enum type that stores the members' values (lower-case words), not their names."""
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

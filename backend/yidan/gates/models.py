@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Identity,
     Index,
@@ -25,11 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yidan.core.db import Base, created_at, updated_at, uuid_pk
-
-
-def _enum(cls: type, name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
+from yidan.core.db import Base, created_at, pg_enum, updated_at, uuid_pk
 
 
 class Direction(StrEnum):
@@ -95,7 +90,7 @@ class GateLane(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     gate_code: Mapped[str] = mapped_column(ForeignKey("gates.code"))
     code: Mapped[str] = mapped_column(String(10))
-    direction: Mapped[LaneDirection] = mapped_column(_enum(LaneDirection, "gate_lane_direction"))
+    direction: Mapped[LaneDirection] = mapped_column(pg_enum(LaneDirection, "gate_lane_direction"))
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = updated_at()
 
@@ -147,8 +142,8 @@ class GateAppointment(Base):
     terminal_code: Mapped[str] = mapped_column(ForeignKey("terminals.code"), index=True)
     waybill_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("waybills.id", ondelete="CASCADE"), index=True)
     leg_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("legs.id", ondelete="CASCADE"))
-    kind: Mapped[AppointmentKind] = mapped_column(_enum(AppointmentKind, "gate_appointment_kind"))
-    status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus, "gate_appointment_status"))
+    kind: Mapped[AppointmentKind] = mapped_column(pg_enum(AppointmentKind, "gate_appointment_kind"))
+    status: Mapped[AppointmentStatus] = mapped_column(pg_enum(AppointmentStatus, "gate_appointment_status"))
     truck_plate: Mapped[str] = mapped_column(String(12))
     driver_name: Mapped[str] = mapped_column(String(100))
     driver_phone: Mapped[str] = mapped_column(String(20))
@@ -182,7 +177,7 @@ class GatePass(Base):
         ForeignKey("gate_appointments.id", ondelete="CASCADE"), index=True
     )
     gate_code: Mapped[str] = mapped_column(ForeignKey("gates.code"))
-    scope: Mapped[PassScope] = mapped_column(_enum(PassScope, "gate_pass_scope"))
+    scope: Mapped[PassScope] = mapped_column(pg_enum(PassScope, "gate_pass_scope"))
     valid_from: Mapped[datetime]
     valid_to: Mapped[datetime]
     truck_plate: Mapped[str] = mapped_column(String(12))
@@ -217,8 +212,8 @@ class GateTransaction(Base):
     terminal_code: Mapped[str] = mapped_column(ForeignKey("terminals.code"))
     org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     lane: Mapped[str] = mapped_column(String(10))
-    direction: Mapped[Direction] = mapped_column(_enum(Direction, "gate_direction"))
-    result: Mapped[ScanResult] = mapped_column(_enum(ScanResult, "gate_scan_result"))
+    direction: Mapped[Direction] = mapped_column(pg_enum(Direction, "gate_direction"))
+    result: Mapped[ScanResult] = mapped_column(pg_enum(ScanResult, "gate_scan_result"))
     reasons: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
     checks: Mapped[dict[str, Any]] = mapped_column(default=dict)
     pass_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("gate_passes.id"), index=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Boolean, Enum, ForeignKey, String
+from sqlalchemy import ARRAY, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yidan.core.db import Base, created_at, uuid_pk
+from yidan.core.db import Base, created_at, pg_enum, uuid_pk
 from yidan.identity.principal import OrgKind, Role
 
 
@@ -20,9 +20,7 @@ class Organisation(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200), unique=True)
     name_zh: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[OrgKind] = mapped_column(
-        Enum(OrgKind, name="org_kind", values_callable=lambda e: [m.value for m in e])
-    )
+    kind: Mapped[OrgKind] = mapped_column(pg_enum(OrgKind, "org_kind"))
     uscc: Mapped[str | None] = mapped_column(String(18), doc="unified social credit code")
     created_at: Mapped[datetime] = created_at()
 
@@ -36,9 +34,7 @@ class User(Base):
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(pg_enum(Role, "user_role"))
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created_at()

@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yidan.core.db import Base, created_at, uuid_pk
+from yidan.core.db import Base, created_at, pg_enum, uuid_pk
 
 
 class DeviceKind(StrEnum):
@@ -44,10 +43,6 @@ class VehicleKind(StrEnum):
     BARGE = "barge"
 
 
-def _enum(cls: type, name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
-
-
 class Vehicle(Base):
     """A truck (plate), vessel (MMSI/IMO), train (number) or barge of a carrier."""
 
@@ -56,7 +51,7 @@ class Vehicle(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
-    kind: Mapped[VehicleKind] = mapped_column(_enum(VehicleKind, "vehicle_kind"))
+    kind: Mapped[VehicleKind] = mapped_column(pg_enum(VehicleKind, "vehicle_kind"))
     # plate for a truck, MMSI for a vessel or barge, train number for a train
     reference: Mapped[str] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(String(100))
@@ -72,7 +67,7 @@ class Device(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
-    kind: Mapped[DeviceKind] = mapped_column(_enum(DeviceKind, "device_kind"))
+    kind: Mapped[DeviceKind] = mapped_column(pg_enum(DeviceKind, "device_kind"))
     identifier: Mapped[str] = mapped_column(String(20), doc="terminal phone number, MMSI or app device id")
     terminal_id: Mapped[str | None] = mapped_column(String(30), doc="JT/T 808 terminal id it registers with")
     plate: Mapped[str | None] = mapped_column(String(12), doc="plate a JT/T 808 terminal registers with")

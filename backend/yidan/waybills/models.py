@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
-    Enum,
     Float,
     ForeignKey,
     Identity,
@@ -22,13 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from yidan.core.db import Base, created_at, updated_at, uuid_pk
+from yidan.core.db import Base, created_at, pg_enum, updated_at, uuid_pk
 from yidan.waybills.lifecycle import Classifier, EventType, LegStatus, Mode, WaybillStatus
-
-
-def _enum(cls: type, name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
-
 
 waybill_serial = Sequence("waybill_serial_seq", start=1)
 
@@ -48,7 +42,7 @@ class Waybill(Base):
     # the shipper's own booking reference; unique per organisation so a retried booking is not doubled
     reference: Mapped[str | None] = mapped_column(String(40))
     consignee_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"), index=True)
-    status: Mapped[WaybillStatus] = mapped_column(_enum(WaybillStatus, "waybill_status"), index=True)
+    status: Mapped[WaybillStatus] = mapped_column(pg_enum(WaybillStatus, "waybill_status"), index=True)
     remarks: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()
@@ -135,8 +129,8 @@ class Leg(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     waybill_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("waybills.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    mode: Mapped[Mode] = mapped_column(_enum(Mode, "transport_mode"))
-    status: Mapped[LegStatus] = mapped_column(_enum(LegStatus, "leg_status"))
+    mode: Mapped[Mode] = mapped_column(pg_enum(Mode, "transport_mode"))
+    status: Mapped[LegStatus] = mapped_column(pg_enum(LegStatus, "leg_status"))
     carrier_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     vessel_name: Mapped[str | None] = mapped_column(String(100))
     imo: Mapped[str | None] = mapped_column(String(7))
@@ -171,9 +165,9 @@ class Event(Base):
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     waybill_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("waybills.id", ondelete="CASCADE"))
     leg_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("legs.id", ondelete="CASCADE"), index=True)
-    event_type: Mapped[EventType] = mapped_column(_enum(EventType, "event_type"))
+    event_type: Mapped[EventType] = mapped_column(pg_enum(EventType, "event_type"))
     event_code: Mapped[str] = mapped_column(String(4))
-    classifier: Mapped[Classifier] = mapped_column(_enum(Classifier, "event_classifier"))
+    classifier: Mapped[Classifier] = mapped_column(pg_enum(Classifier, "event_classifier"))
     event_time: Mapped[datetime]
     recorded_at: Mapped[datetime] = created_at()
     unlocode: Mapped[str | None] = mapped_column(ForeignKey("locations.unlocode"))
