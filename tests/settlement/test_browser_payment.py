@@ -67,3 +67,33 @@ async def test_pay_with_a_card_tokenised_in_the_browser(deal, client, localstrip
     assert r.json()["status"] == "succeeded"
     r = await client.get(f"/api/v1/settlement/invoices/{invoice['id']}", headers=deal.shipper.headers)
     assert r.json()["status"] == "paid" and r.json()["balance_due_minor"] == 0
+
+
+async def test_a_tokenised_decline_card_is_refused_with_the_reason(deal, client, localstripe_server):
+    """The card the payment dialog names as the decline card is declined on the token path too."""
+    invoice = await deal.invoice()
+    async with httpx.AsyncClient(timeout=5) as http:
+        token = await http.post(
+            f"{localstripe_server.url}/v1/tokens",
+            data={
+                "card[number]": "4000000000000341",
+                "card[exp_month]": "12",
+                "card[exp_year]": "2034",
+                "card[cvc]": "123",
+                "key": localstripe.TEST_PUBLISHABLE_KEY,
+            },
+        )
+    assert token.status_code == 200, token.text
+    r = await client.post(
+        f"/api/v1/settlement/invoices/{invoice['id']}/payments",
+        json={"payment_method": token.json()["card"]["id"]},
+        headers=deal.shipper.headers,
+    )
+    assert r.status_code == 201, r.text
+    payment = r.json()
+    assert payment["status"] == "failed"
+    assert payment["failure_code"] == "card_declined" and payment["failure_message"]
+    after = (
+        await client.get(f"/api/v1/settlement/invoices/{invoice['id']}", headers=deal.shipper.headers)
+    ).json()
+    assert after["status"] == "issued" and after["balance_due_minor"] == invoice["balance_due_minor"]

@@ -26,7 +26,7 @@ def start_payments(
     server = localstripe.start_test_mode(settings.data_dir, settings.port)
     settings = settings.model_copy(update=server.settings_update())
     print(f"  payments are in TEST MODE against {server.url} — no real money moves", flush=True)
-    print("  test cards: 4242 4242 4242 4242 (succeeds), 4000 0000 0000 0002 (declined)", flush=True)
+    print("  test cards: 4242 4242 4242 4242 (succeeds), 4000 0000 0000 0341 (declined)", flush=True)
     if demo:
         from yidan.settlement.demo import pay_demo_invoices
 
