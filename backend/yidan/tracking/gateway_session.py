@@ -16,7 +16,7 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from yidan.tracking.decoders.fix import DecodeResult, Fix, Severity
+from yidan.tracking.decoders.fix import Fix, Severity
 from yidan.tracking.decoders.jt808 import (
     Authentication,
     FrameSplitter,
@@ -30,15 +30,16 @@ from yidan.tracking.decoders.jt808 import (
     TerminalResponse,
     decode,
     decode_unescaped,
-    encode_platform_response,
     encode_registration_response,
     encode_set_parameters,
     join_packages,
     parse_header,
+    platform_response,
     unescape,
 )
+from yidan.tracking.decoders.jt808_quick import quick_location
 from yidan.tracking.device_registry import KnownDevice, authenticate_terminal, register_terminal
-from yidan.tracking.pipeline import Outcome
+from yidan.tracking.pipeline import Outcome, SubmitReport
 
 if TYPE_CHECKING:
     from yidan.tracking.gateway import Gateway
@@ -67,19 +68,25 @@ class SessionLimits:
     tolerance_logs: int = 3
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Incoming:
-    """A decoded message, the header its answer goes to, and the defects read through to get it."""
+    """A decoded frame: the header its answer goes to, the message (None when the quick reader took a
+    plain location report), its fixes, and the defects read through to get it."""
 
-    result: DecodeResult[Jt808Message]
     ack: Header
+    message: Jt808Message | None
+    fixes: tuple[Fix, ...] = ()
     tolerated: tuple[str, ...] = ()
 
     @property
-    def message(self) -> Jt808Message:
-        """The decoded message (an Incoming is only made from accepted frames)."""
-        assert self.result.value is not None
-        return self.result.value
+    def body(self) -> Any:
+        """The decoded body, when the general decoder read the frame."""
+        return self.message.body if self.message is not None else None
+
+    @property
+    def unreadable(self) -> bool:
+        """Whether the frame was accepted but its body could not be read."""
+        return self.message is not None and self.message.body is None
 
 
 class Jt808Connection(asyncio.BufferedProtocol):
@@ -96,7 +103,7 @@ class Jt808Connection(asyncio.BufferedProtocol):
         self.peer = "?"
         self.splitter = FrameSplitter()
         self.inbox: deque[bytes] = deque()
-        self.in_flight: asyncio.Task[None] | None = None
+        self.in_flight: asyncio.Future[Any] | None = None
         self.device: KnownDevice | None = None
         self.terminal: Terminal | None = None
         self.last_rx = time.monotonic()
@@ -239,7 +246,7 @@ class Jt808Connection(asyncio.BufferedProtocol):
                         self._lookahead = following
                         break
                     batch.append(following)
-                self._start(self._locations(batch))
+                self._locations(batch)
             else:
                 self._dispatch(item)
         if not self._stalled():
@@ -267,6 +274,12 @@ class Jt808Connection(asyncio.BufferedProtocol):
     def _decode(self, frame: bytes) -> Incoming | None:
         stats = self.gateway.stats
         stats.frames += 1
+        if ESCAPE_BYTE not in frame:
+            quick = quick_location(frame[1:-1])
+            if quick is not None:
+                self._bad_streak = 0
+                self._good_frames += 1
+                return Incoming(quick[0], None, (quick[1],))
         if ESCAPE_BYTE in frame:
             result = decode(frame, strict=self.gateway.strict)
         else:
@@ -293,7 +306,7 @@ class Jt808Connection(asyncio.BufferedProtocol):
                 self._tolerance_logs += 1
                 notes = "; ".join(str(m) for m in result.messages if m.code in TOLERATED_CODES)
                 log.info("%s (%s): tolerated %s", self.peer, result.value.header.terminal_id, notes)
-        return Incoming(result, result.value.header, tolerated)
+        return Incoming(result.value.header, result.value, result.fixes, tolerated)
 
     def _collect_package(self, item: Incoming) -> Incoming | None:
         header = item.ack
@@ -307,6 +320,7 @@ class Jt808Connection(asyncio.BufferedProtocol):
             while len(self._packages) >= self.limits.max_package_messages:
                 del self._packages[next(iter(self._packages))]
             parts = self._packages[key] = {}
+        assert item.message is not None  # packaged frames never take the quick path
         parts[index] = item.message
         if len(parts) < count:
             # Receipt of one package; what it carries is answered when the message is complete.
@@ -317,10 +331,11 @@ class Jt808Connection(asyncio.BufferedProtocol):
         if joined.value is None:
             self._answer(header, GeneralResult.MESSAGE_ERROR)
             return None
-        return Incoming(joined, header, item.tolerated)
+        assert joined.value is not None
+        return Incoming(header, joined.value, joined.fixes, item.tolerated)
 
     def _dispatch(self, item: Incoming) -> None:
-        header, body = item.ack, item.message.body
+        header, body = item.ack, item.body
         match header.msg_id:
             case MessageId.HEARTBEAT:
                 self._answer(header, GeneralResult.OK)
@@ -358,7 +373,7 @@ class Jt808Connection(asyncio.BufferedProtocol):
     # -- messages that need the database or the pipeline ------------------------------------------
 
     async def _register(self, item: Incoming) -> None:
-        header, body = item.ack, item.message.body
+        header, body = item.ack, item.body
         if not isinstance(body, Registration):
             self._answer(header, GeneralResult.MESSAGE_ERROR)
             return
@@ -390,7 +405,7 @@ class Jt808Connection(asyncio.BufferedProtocol):
         )
 
     async def _authenticate(self, item: Incoming) -> None:
-        header, body = item.ack, item.message.body
+        header, body = item.ack, item.body
         if not isinstance(body, Authentication):
             self._answer(header, GeneralResult.MESSAGE_ERROR)
             return
@@ -418,7 +433,8 @@ class Jt808Connection(asyncio.BufferedProtocol):
         log.debug("%s authenticated as %s (%s)", self.peer, device.identifier, header.version)
         self._answer(header, GeneralResult.OK)
 
-    async def _locations(self, batch: list[Incoming]) -> None:
+    def _locations(self, batch: list[Incoming]) -> None:
+        """Hand a run of location reports to the pipeline; they are answered when it has committed them."""
         codes: list[int] = [GeneralResult.OK] * len(batch)
         fixes: list[Fix] = []
         spans: list[tuple[int, int, int]] = []
@@ -426,37 +442,65 @@ class Jt808Connection(asyncio.BufferedProtocol):
         for i, item in enumerate(batch):
             if device is None or item.ack.phone != session_phone:
                 codes[i] = GeneralResult.FAILURE
-            elif item.message.body is None:
+            elif item.unreadable:
                 codes[i] = GeneralResult.MESSAGE_ERROR
             else:
-                own = [_owned(fix, device.identifier, item.tolerated) for fix in item.result.fixes]
+                own = [_owned(fix, device.identifier, item.tolerated) for fix in item.fixes]
                 spans.append((i, len(fixes), len(own)))
                 fixes.extend(own)
         if device is None:
             log.warning("%s: %d location reports before authentication refused", self.peer, len(batch))
-        if fixes and device is not None:
-            stats = self.gateway.stats
-            stats.fixes_submitted += len(fixes)
-            try:
-                report = await self.gateway.sink.submit(fixes, devices=[device.id] * len(fixes))
-            except Exception:
-                stats.submit_failures += 1
-                log.exception("%s: storing %d fixes of %s failed", self.peer, len(fixes), self._who())
-                for i, _, _ in spans:
-                    codes[i] = GeneralResult.FAILURE
-            else:
-                stats.fixes_stored += report.stored
-                stats.fixes_duplicate += report.duplicates
-                stats.fixes_rejected += report.rejected
-                for i, start, count in spans:
-                    results = report.results[start : start + count]
-                    if count and all(r.outcome is Outcome.REJECTED for r in results):
-                        codes[i] = GeneralResult.MESSAGE_ERROR
-                        log.info(
-                            "%s: every fix of a report rejected: %s",
-                            self._who(),
-                            "; ".join(f"{r.code}: {r.reason}" for r in results),
-                        )
+        if not fixes or device is None:
+            self._acknowledge(batch, codes)
+            return
+        self.gateway.stats.fixes_submitted += len(fixes)
+        devices = [device.id] * len(fixes)
+        sink = self.gateway.sink
+        offer = getattr(sink, "offer", None)
+        # Usually the queue has room: the fixes go in at once and the answer follows the commit, with no
+        # task of its own. When it is full, a task waits for room while this connection stops reading.
+        future = offer(fixes, devices=devices) if offer is not None else None
+        if future is None:
+            future = asyncio.ensure_future(sink.submit(fixes, devices=devices))
+        self.in_flight = future
+        future.add_done_callback(lambda done: self._stored(done, batch, codes, spans, len(fixes)))
+
+    def _stored(
+        self,
+        done: asyncio.Future[SubmitReport],
+        batch: list[Incoming],
+        codes: list[int],
+        spans: list[tuple[int, int, int]],
+        count: int,
+    ) -> None:
+        self.in_flight = None
+        stats = self.gateway.stats
+        exc = done.exception() if not done.cancelled() else asyncio.CancelledError()
+        if exc is not None:
+            stats.submit_failures += 1
+            log.error("%s: storing %d fixes of %s failed", self.peer, count, self._who(), exc_info=exc)
+            for i, _, _ in spans:
+                codes[i] = GeneralResult.FAILURE
+        else:
+            report = done.result()
+            stats.fixes_stored += report.stored
+            stats.fixes_duplicate += report.duplicates
+            stats.fixes_rejected += report.rejected
+            results = report.results
+            for i, first, n in spans:
+                mine = results[first : first + n]
+                if n and all(r.outcome is Outcome.REJECTED for r in mine):
+                    codes[i] = GeneralResult.MESSAGE_ERROR
+                    log.info(
+                        "%s: every fix of a report rejected: %s",
+                        self._who(),
+                        "; ".join(f"{r.code}: {r.reason}" for r in mine),
+                    )
+        self._acknowledge(batch, codes)
+        if not self._stalled():
+            self._process()
+
+    def _acknowledge(self, batch: list[Incoming], codes: list[int]) -> None:
         self._write(
             b"".join(
                 self._platform_response(item.ack, code) for item, code in zip(batch, codes, strict=True)
@@ -472,12 +516,14 @@ class Jt808Connection(asyncio.BufferedProtocol):
         return serial
 
     def _platform_response(self, header: Header, result: int) -> bytes:
-        return encode_platform_response(
-            Terminal.from_header(header),
-            serial=self._next_serial(header.phone),
-            ack_serial=header.serial,
-            ack_id=header.msg_id,
-            result=result,
+        return platform_response(
+            header.phone,
+            header.version,
+            header.protocol_version or 1,
+            self._next_serial(header.phone),
+            header.serial,
+            header.msg_id,
+            result,
         )
 
     def _answer(self, header: Header, result: int) -> None:

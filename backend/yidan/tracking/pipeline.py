@@ -283,13 +283,35 @@ class Pipeline:
                 self._pending += n
         else:
             self._pending += n  # room and nobody waiting before us: no need to queue for admission
+        # a caller that gives up cancels only its own future, never the write its fixes are part of
+        return await self._enqueue(fixes, devices)
+
+    def offer(
+        self, fixes: Sequence[Fix], *, devices: Sequence[uuid.UUID | None] | None = None
+    ) -> asyncio.Future[SubmitReport] | None:
+        """Queue fixes now if there is room and nobody waits for it: a future of their commit, else None.
+
+        The cheap path for a feed that answers from a callback; on None it awaits `submit` instead. The
+        future fails as `submit` raises: PipelineError when the batch could not be committed.
+        """
+        n = len(fixes)
+        if not n or not self.running or (devices is not None and len(devices) != n):
+            return None
+        if self._admission.locked() or self._pending + n > self.max_pending:
+            return None
+        self._pending += n
+        return self._enqueue(fixes, devices)
+
+    def _enqueue(
+        self, fixes: Sequence[Fix], devices: Sequence[uuid.UUID | None] | None
+    ) -> asyncio.Future[SubmitReport]:
+        n = len(fixes)
         future: asyncio.Future[SubmitReport] = asyncio.get_running_loop().create_future()
         self._queue.append(_Submission(fixes, devices, utcnow(), future))
         self._queued += n
         self.stats.submitted += n
         self._work.set()
-        # a caller that gives up cancels only its own future, never the write its fixes are part of
-        return await future
+        return future
 
     # ---- the writers ----
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -139,7 +140,14 @@ def dump_extra(extra: dict[str, Any] | None) -> str | None:
     """Serialise a fix's extra items as JSON text; values JSON cannot hold (NaN, bytes) become strings."""
     if not extra:
         return None
-    return json.dumps(_jsonable(extra), ensure_ascii=False, separators=(",", ":"), default=str)
+    if all(type(v) in _PLAIN or (type(v) is float and math.isfinite(v)) for v in extra.values()):
+        with contextlib.suppress(TypeError):  # a key JSON cannot hold: converted below
+            return _dumps(extra)  # the usual flat items of a fix: nothing to convert
+    return _dumps(_jsonable(extra))
+
+
+_PLAIN = frozenset({int, str, bool, type(None)})
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 def _jsonable(value: Any) -> Any:

@@ -86,12 +86,12 @@ class Fix:
     extra: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        if self.fix_time.tzinfo is None or self.fix_time.utcoffset() is None:
-            raise ValueError("fix_time must be timezone-aware")
+        if self.fix_time.tzinfo is not UTC:  # UTC already, as decoders give it: nothing to check or convert
+            if self.fix_time.tzinfo is None or self.fix_time.utcoffset() is None:
+                raise ValueError("fix_time must be timezone-aware")
+            object.__setattr__(self, "fix_time", self.fix_time.astimezone(UTC))
         if not valid_coordinates(self.lat, self.lon):
             raise ValueError(f"coordinates out of range: {self.lat}, {self.lon}")
-        if self.fix_time.tzinfo is not UTC:
-            object.__setattr__(self, "fix_time", self.fix_time.astimezone(UTC))
 
 
 # Not slotted: slots together with Generic break subscripted construction on Python 3.11.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import xor
 from typing import Any
 
@@ -400,7 +400,9 @@ def join_packages(parts: Sequence[Jt808Message]) -> DecodeResult[Jt808Message]:
     return DecodeResult(message, tuple(notes), _fixes(message, notes))
 
 
+@lru_cache(maxsize=65_536)
 def _phone_bytes(phone: str, width: int) -> bytes:
+    # cached: a gateway answers the same few thousand terminals all day
     if len(phone) > width * 2 or not all(c in "0123456789abcdefABCDEF" for c in phone):
         raise ValueError(f"phone {phone!r} does not fit BCD[{width}]")
     return bytes.fromhex(phone.rjust(width * 2, "0"))
@@ -441,6 +443,38 @@ def encode_platform_response(
     """0x8001 platform general response frame."""
     body = encode_general_response_body(ack_serial, ack_id, result)
     return encode_frame(terminal, MessageId.PLATFORM_RESPONSE, body, serial=serial)
+
+
+_ACK_TAIL = struct.Struct(">HHHB")
+
+
+@lru_cache(maxsize=65_536)
+def _ack_prefix(phone: str, version: Jt808Version, protocol_version: int) -> tuple[bytes, int]:
+    body_props = 5
+    if version is Jt808Version.V2019:
+        prefix = struct.pack(
+            ">HHB", MessageId.PLATFORM_RESPONSE, body_props | _PROP_VERSION, protocol_version
+        )
+        prefix += _phone_bytes(phone, 10)
+    else:
+        prefix = struct.pack(">HH", MessageId.PLATFORM_RESPONSE, body_props) + _phone_bytes(phone, 6)
+    return prefix, checksum(prefix)
+
+
+def platform_response(
+    phone: str,
+    version: Jt808Version,
+    protocol_version: int,
+    serial: int,
+    ack_serial: int,
+    ack_id: int,
+    result: int,
+) -> bytes:
+    """`encode_platform_response`'s frame from a cached header: a gateway sends one per report."""
+    prefix, prefix_sum = _ack_prefix(phone, version, protocol_version)
+    tail = _ACK_TAIL.pack(serial & 0xFFFF, ack_serial, ack_id, result)
+    check = reduce(xor, tail, prefix_sum)
+    return b"\x7e" + escape(prefix + tail + bytes((check,))) + b"\x7e"
 
 
 def encode_registration_response(
