@@ -37,7 +37,7 @@ from yidan.tracking.decoders.jt808 import (
     platform_response,
     unescape,
 )
-from yidan.tracking.decoders.jt808_quick import quick_location
+from yidan.tracking.decoders.jt808_quick import quick_location, quick_unescape
 from yidan.tracking.device_registry import KnownDevice, authenticate_terminal, register_terminal
 from yidan.tracking.pipeline import Outcome, SubmitReport
 
@@ -274,8 +274,9 @@ class Jt808Connection(asyncio.BufferedProtocol):
     def _decode(self, frame: bytes) -> Incoming | None:
         stats = self.gateway.stats
         stats.frames += 1
-        if ESCAPE_BYTE not in frame:
-            quick = quick_location(frame[1:-1])
+        content = frame[1:-1] if ESCAPE_BYTE not in frame else quick_unescape(frame)
+        if content is not None:
+            quick = quick_location(content)
             if quick is not None:
                 self._bad_streak = 0
                 self._good_frames += 1

@@ -13,7 +13,7 @@ from yidan.tracking.decoders import jt808
 from yidan.tracking.decoders.jt808 import Jt808Version, Terminal
 from yidan.tracking.decoders.jt808_body import MessageId
 from yidan.tracking.decoders.jt808_location import STATUS_POSITIONED, encode_location_body
-from yidan.tracking.decoders.jt808_quick import quick_location
+from yidan.tracking.decoders.jt808_quick import quick_location, quick_unescape
 
 phones = st.text("0123456789", min_size=1, max_size=12)
 terminals = st.one_of(
@@ -175,3 +175,17 @@ def test_the_cached_acknowledgement_is_the_encoded_one_byte_for_byte(
         terminal.phone, terminal.version, terminal.protocol_version, serial, ack_serial, ack_id, result
     )
     assert got == expected
+
+
+@given(
+    content=st.lists(st.sampled_from([0x7E, 0x7D, 0x01, 0x02]) | st.integers(0, 255), max_size=80).map(bytes)
+)
+def test_quick_unescaping_undoes_escaping_and_refuses_what_the_general_one_would_question(
+    content: bytes,
+) -> None:
+    frame = b"\x7e" + jt808.escape(content) + b"\x7e"
+    assert quick_unescape(frame) == content
+    general = jt808.unescape(content)
+    quick = quick_unescape(b"\x7e" + content + b"\x7e")  # the raw bytes read as if escaped
+    if quick is not None:
+        assert general.messages == () and general.value == quick

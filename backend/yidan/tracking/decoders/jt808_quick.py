@@ -73,6 +73,17 @@ def _fix_time(raw: bytes) -> datetime | None:
     return moment
 
 
+def quick_unescape(frame: bytes) -> bytes | None:
+    """The content of a frame (flags included) whose escaping is all well-formed; else None."""
+    inner = frame[1:-1]
+    escapes = inner.count(b"\x7d")
+    ones = inner.count(b"\x7d\x01")
+    if b"\x7e" in inner or escapes != ones + inner.count(b"\x7d\x02"):
+        return None
+    # every 0x7d starts a pair, so the pairs cannot overlap and two replacements undo them exactly
+    return inner.replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
+
+
 def quick_location(content: bytes) -> tuple[Header, Fix] | None:
     """Header and fix of a plain 0x0200 frame (unescaped content between the flags, check code last).
 
