@@ -43,6 +43,7 @@ from yidan.core.migrate import upgrade
 from yidan.tracking.decoders.fix import Fix
 from yidan.tracking.decoders.jt808 import FrameSplitter, Terminal, encode_frame, unescape
 from yidan.tracking.decoders.jt808_body import MessageId
+from yidan.tracking.pipeline import PHASES
 from yidan.tracking.terminal_client import location_body
 
 AUTH_CODE = "bench-code"
@@ -121,6 +122,10 @@ async def serve(args: argparse.Namespace) -> None:
             "pipeline_retries": p.retries,
             "pipeline_fixes_per_batch": round(p.batch_fixes / max(p.batches, 1)),
             "pipeline_batch_ms_mean": round(1000 * p.batch_seconds / max(p.batches, 1)),
+            **{
+                f"batch_ms_{name}": round(1000 * sec / max(p.batches, 1))
+                for name, sec in p.phase_seconds.items()
+            },
             "loop_lag_ms_p50": round(statistics.median(lags), 1) if lags else 0.0,
             "loop_lag_ms_p99": round(sorted(lags)[int(0.99 * (len(lags) - 1))], 1) if lags else 0.0,
         }
@@ -584,6 +589,7 @@ def main() -> None:
         totals: dict[str, float] = {}
         # counters add up over the gateway processes; means and lags: the worst process
         worst = ("loop_lag_ms_p50", "loop_lag_ms_p99", "pipeline_fixes_per_batch", "pipeline_batch_ms_mean")
+        worst += tuple(f"batch_ms_{name}" for name in PHASES)
         for server in servers:
             server.send_signal(signal.SIGTERM)
             out, _ = server.communicate(timeout=120)

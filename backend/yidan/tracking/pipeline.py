@@ -43,6 +43,8 @@ from yidan.tracking.validation import (
 log = logging.getLogger("yidan.tracking.pipeline")
 
 BASELINE_ENTRIES = 500_000
+# the steps of a batch whose wall time is kept (each includes waiting for the database and the loop)
+PHASES = ("connect_resolve", "attribute", "check_rows", "copy_merge", "commit")
 RESOLVE_SLICE = 256  # submissions answered per turn of the event loop after a commit
 
 
@@ -113,6 +115,7 @@ class PipelineStats:
     listener_dropped: int = 0
     batch_fixes: int = 0  # fixes in committed batches, and the seconds those batches took in all
     batch_seconds: float = 0.0
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # wall time in each step of a batch
 
 
 @dataclass(slots=True)
@@ -432,19 +435,28 @@ class Pipeline:
                 items.append(item)
         # partitions first, outside the batch's transaction, which must not wait on partition DDL
         await store.ensure_partitions(self._engine, store.first_days(months))
+        phases = self.stats.phase_seconds
+        t0 = time.perf_counter()
         async with self._sessionmaker() as session:
             await self._resolve(session, items)
+            t1 = time.perf_counter()
             live = self._dedupe(items)
             attributions = await attribute(
                 session, [(it.device, it.fix.fix_time) for it in live if it.device is not None]
             )
             for it, att in zip(live, attributions, strict=True):
                 it.attribution = att
+            t2 = time.perf_counter()
             conn = await store.raw_connection(session)
             await self._check_speed(conn, live)
             rows = [_row(it) for it in live]
+            t3 = time.perf_counter()
             written = await store.write_positions(conn, rows)
+            t4 = time.perf_counter()
             await session.commit()
+        t5 = time.perf_counter()
+        for name, seconds in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+            phases[name] = phases.get(name, 0.0) + seconds
         out = _Written([[] for _ in batch])
         new, latest = written.new, written.latest
         for i, it in enumerate(live):
