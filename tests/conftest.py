@@ -83,6 +83,8 @@ def settings(
         data_dir=tmp_path_factory.mktemp("data"),
         jwt_secret="test-secret-" + uuid.uuid4().hex * 2,
         frontend_dist=Path("/nonexistent"),
+        # tests send webhooks with explicit worker passes, never from a loop in the background
+        webhooks_deliver_in_app=False,
     )
 
 

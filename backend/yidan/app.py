@@ -23,6 +23,9 @@ from yidan.gates.router import routes as gates_routes
 from yidan.graphql.schema import graphql_router
 from yidan.identity.router import router as identity_router
 from yidan.locations.router import router as locations_router
+from yidan.partners.router import router as partners_router
+from yidan.partners.tasks import start_in_app as start_webhook_delivery
+from yidan.partners.tasks import stop_in_app as stop_webhook_delivery
 from yidan.settings import Settings, get_settings
 from yidan.settlement.router import router as settlement_router
 from yidan.tracking.listeners import register_listeners
@@ -49,9 +52,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = make_redis(services.redis_url)
     await start_pipeline(app)
     register_listeners(app)
+    await start_webhook_delivery(app)
     try:
         yield
     finally:
+        await stop_webhook_delivery(app)
         await stop_pipeline(app)
         await app.state.redis.aclose()
         await engine.dispose()
@@ -87,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking_router)
     app.include_router(tracking_live_router)
     app.include_router(gates_routes)
+    app.include_router(partners_router)
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
 
     @app.get("/healthz", tags=["health"], summary="Alive")

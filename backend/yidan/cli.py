@@ -244,7 +244,7 @@ def export_contracts(out_dir: Path) -> tuple[Path, Path]:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Apply Stripe events that were stored but never applied, and reconcile with Stripe daily."""
+    """Apply Stripe events that were stored but never applied, reconcile daily, send partner webhooks."""
     from yidan.settlement.runner import run_worker
 
     settings = get_settings()
@@ -300,8 +300,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-ais-client", action="store_true", help="serve the feed only (run `yidan ais-feed`)")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.set_defaults(func=cmd_simulate)
-    p = sub.add_parser("worker", help="apply pending Stripe webhook events; reconcile with Stripe daily")
-    p.add_argument("--once", action="store_true", help="one pass with a reconciliation now; print the report")
+    p = sub.add_parser(
+        "worker", help="apply pending Stripe events; reconcile with Stripe daily; send partner webhooks"
+    )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="one pass with a reconciliation now (report printed), webhooks sent",
+    )
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("contracts", help="write openapi.json and schema.graphql")
     p.add_argument("--out", default=str(PROJECT_ROOT / "openapi"))

@@ -5,6 +5,7 @@ from yidan.core.db import Base
 from yidan.gates.models import GateAppointment, GateLane, GatePass, GateSlot, GateTransaction
 from yidan.identity.models import ApiKey, Organisation, RefreshToken, User
 from yidan.locations.models import Gate, Location, Terminal
+from yidan.partners.models import WebhookDelivery, WebhookSubscription
 from yidan.settlement.models import (
     Invoice,
     InvoiceCounter,
@@ -64,5 +65,7 @@ __all__ = [
     "User",
     "Vehicle",
     "Waybill",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     gate_geofence_tolerance_m: float = Field(default=30.0, description="GNSS error allowed at a geofence")
     gate_position_required: bool = Field(default=False, description="untracked trucks go to inspection")
 
+    # partner webhooks: the outbox is sent by `yidan worker` and, unless turned off, by `yidan serve` itself
+    webhooks_deliver_in_app: bool = Field(default=True, description="send due webhooks from the API process")
+    webhooks_poll_s: float = Field(default=1.0, description="how often the in-process loop looks for work")
+    webhooks_timeout_s: float = Field(default=10.0, description="an endpoint that has not answered fails")
+    webhooks_max_attempts: int = Field(default=8, description="attempts before a delivery is given up")
+    webhooks_disable_after_dead: int = Field(
+        default=5, description="disable a subscription after this many dead deliveries in a row (0: never)"
+    )
+    webhooks_batch: int = Field(default=20, description="deliveries locked and sent together")
+    webhooks_allow_http: bool = Field(default=False, description="plain-http endpoints beyond loopback")
+    webhooks_max_per_org: int = 20
+
     def secret_key(self) -> str:
         """The JWT/HMAC secret: configured, else one generated once and kept under the data folder."""
         if self.jwt_secret:

@@ -123,6 +123,8 @@ export async function startBackend(logDir: string): Promise<Backend> {
     YIDAN_GATEWAY_PORT: String(gatewayPort),
     YIDAN_DATA_DIR: dataDir,
     YIDAN_FRONTEND_DIST: join(ROOT, 'frontend', 'dist'),
+    // the partner spec sees its webhooks sent by the server's own delivery loop
+    YIDAN_WEBHOOKS_DELIVER_IN_APP: 'true',
   };
   if (databaseUrl) env.YIDAN_DATABASE_URL = databaseUrl;
   else delete env.YIDAN_DATABASE_URL;

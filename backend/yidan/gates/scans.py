@@ -47,6 +47,7 @@ from yidan.gates.tokens import TokenError, token_digest
 from yidan.identity.principal import Principal
 from yidan.locations.geo import point_in_polygon
 from yidan.locations.models import Gate, Terminal
+from yidan.partners import outbox
 from yidan.tracking.models import DeviceBinding, LatestPosition, Vehicle, VehicleKind
 from yidan.waybills import service as waybills
 from yidan.waybills.lifecycle import Classifier, EventType, LegStatus, WaybillStatus
@@ -127,8 +128,10 @@ async def scan(
     if tx.result is not ScanResult.ADMIT or booking is None:
         session.add(tx)
         await session.flush()
-        return tx
-    return await _admit(session, principal, tx, booking, ctx)
+    else:
+        tx = await _admit(session, principal, tx, booking, ctx)
+    await outbox.gate_transaction(session, tx)
+    return tx
 
 
 async def _check(
@@ -469,6 +472,7 @@ async def _waybill_events(
         payload=payload,
     )
     session.add(event)
+    await outbox.waybill_event(session, w, event)
     ids.append(str(event.id))
     if tx.direction is Direction.OUT and a.kind is AppointmentKind.PICKUP:
         await session.flush()  # the GTOT comes before the departure in the timeline
@@ -551,6 +555,7 @@ async def override(
     if decided.result is ScanResult.DENY:
         session.add(decided)
         await session.flush()
+        await outbox.gate_transaction(session, decided)
         return decided
     if original.appointment_id is None:
         raise Conflict("the scan carried no valid pass; scan the pass again", code="no_pass")
@@ -561,4 +566,5 @@ async def override(
     if not await claim(session, decided):
         raise Conflict("this pass has already admitted a truck in that direction", code="already_used")
     await apply_admit(session, principal, decided, b, ctx)
+    await outbox.gate_transaction(session, decided)
     return decided

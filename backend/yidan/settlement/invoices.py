@@ -16,6 +16,7 @@ from yidan.core.clock import utcnow
 from yidan.core.errors import Conflict, IllegalTransition, NotFound, ValidationFailed, field_error
 from yidan.core.pagination import decode_cursor, encode_cursor
 from yidan.identity.principal import Principal
+from yidan.partners import outbox
 from yidan.settlement import ledger
 from yidan.settlement.access import FINANCE_ROLES, PAYER_ROLES, require_finance
 from yidan.settlement.models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus
@@ -245,6 +246,7 @@ async def _issue(session: AsyncSession, invoice: Invoice, now: datetime) -> None
         occurred_at=now,
         invoice_id=invoice.id,
     )
+    await outbox.invoice_issued(session, invoice)
 
 
 async def void_invoice(

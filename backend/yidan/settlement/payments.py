@@ -21,6 +21,7 @@ from yidan.core.clock import utcnow
 from yidan.core.errors import DomainError, IllegalTransition, NotFound, ValidationFailed
 from yidan.identity.models import Organisation
 from yidan.identity.principal import Principal
+from yidan.partners import outbox
 from yidan.settlement import invoices, ledger
 from yidan.settlement.access import require_finance, require_payer
 from yidan.settlement.gateway import PaymentDeclinedError, StripeError, StripeGateway, object_id
@@ -310,6 +311,7 @@ async def _succeeded(session: AsyncSession, payment: Payment, intent: dict[str, 
         object_id=str(invoice.id),
         changes={"payment": str(payment.id), "amount_minor": received, "status": invoice.status},
     )
+    await outbox.payment_succeeded(session, payment, invoice)
 
 
 async def _fee(session: AsyncSession, payment: Payment, charge: dict[str, Any]) -> None:
@@ -501,6 +503,7 @@ async def apply_refund(session: AsyncSession, payment: Payment, obj: dict[str, A
         object_id=str(invoice.id),
         changes={"refund": obj["id"], "amount_minor": refund.amount_minor, "status": invoice.status},
     )
+    await outbox.payment_refunded(session, refund, payment, invoice)
     await session.flush()
     return refund
 

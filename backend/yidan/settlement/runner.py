@@ -41,8 +41,11 @@ def start_payments(
 
 
 def run_worker(settings: Settings, database_url: str, *, once: bool) -> int:
-    """Apply stored webhook events and reconcile daily (once: one pass, with the report printed)."""
+    """Apply stored Stripe events, reconcile daily and send partner webhooks (once: one pass of each,
+    with the report printed)."""
     from yidan.core.db import make_engine, make_sessionmaker
+    from yidan.partners.tasks import config_for as webhooks_config
+    from yidan.partners.tasks import run_worker as run_webhooks
     from yidan.settlement.gateway import gateway_for
     from yidan.settlement.tasks import run_worker as loop
 
@@ -60,8 +63,17 @@ def run_worker(settings: Settings, database_url: str, *, once: bool) -> int:
 
     async def main() -> int:
         engine = make_engine(database_url, pool_size=4)
+        maker = make_sessionmaker(engine)
+        webhooks = webhooks_config(settings)
         try:
-            await loop(make_sessionmaker(engine), gateway_for(settings), once=once)
+            if once:
+                await loop(maker, gateway_for(settings), once=True)
+                await run_webhooks(maker, webhooks, once=True)
+            else:
+                await asyncio.gather(
+                    loop(maker, gateway_for(settings)),
+                    run_webhooks(maker, webhooks, interval_s=settings.webhooks_poll_s),
+                )
         finally:
             await engine.dispose()
         return 0

@@ -18,6 +18,7 @@ from yidan.core.pagination import decode_cursor, encode_cursor
 from yidan.identity.models import Organisation
 from yidan.identity.principal import OrgKind, Principal, Role, Scope
 from yidan.locations.models import Location, Terminal
+from yidan.partners import outbox
 from yidan.waybills import identifiers
 from yidan.waybills.lifecycle import (
     EVENT_CODES,
@@ -437,6 +438,7 @@ async def _book(
         object_id=waybill.number,
         changes={"status": {"from": "draft", "to": "booked"}},
     )
+    await outbox.waybill_booked(session, waybill)
 
 
 def transitions_for(principal: Principal, waybill: Waybill) -> list[WaybillStatus]:
@@ -493,7 +495,7 @@ async def change_status(
         await _book(session, principal, waybill, now)
         return waybill
     if to is WaybillStatus.IN_TRANSIT:
-        await _apply_transport(session, principal, waybill, waybill.legs[0], "DEPA", now)
+        event = await _apply_transport(session, principal, waybill, waybill.legs[0], "DEPA", now)
     elif to is WaybillStatus.DELIVERED:
         last = waybill.legs[-1]
         if last.status is not LegStatus.DEPARTED:
@@ -501,12 +503,12 @@ async def change_status(
                 f"waybill {waybill.number} cannot be delivered: its last leg is {last.status.value}, "
                 "not departed"
             )
-        await _apply_transport(session, principal, waybill, last, "ARRI", now)
+        event = await _apply_transport(session, principal, waybill, last, "ARRI", now)
     else:
         waybill.status = to
         waybill.updated_at = now
         code = {WaybillStatus.CANCELLED: "VOID", WaybillStatus.CLOSED: "CMPL"}[to]
-        await _system_event(
+        event = await _system_event(
             session,
             waybill,
             event_type=EventType.SHIPMENT,
@@ -524,6 +526,8 @@ async def change_status(
             object_id=waybill.number,
             changes={"status": {"from": frm.value, "to": to.value}, "reason": reason},
         )
+        await outbox.waybill_status_changed(session, waybill, frm, reason=reason)
+    await outbox.waybill_event(session, waybill, event)
     await session.flush()
     return waybill
 
@@ -585,6 +589,7 @@ async def _apply_transport(
         waybill.status = WaybillStatus.DELIVERED
     if waybill.status is not frm:
         changes["status"] = {"from": frm.value, "to": waybill.status.value}
+        await outbox.waybill_status_changed(session, waybill, frm)
     waybill.updated_at = utcnow()
     await audit.record(
         session,
@@ -665,6 +670,7 @@ async def record_system_transport_event(
     if payload:
         event.payload = dict(payload)
     await session.flush()
+    await outbox.waybill_event(session, waybill, event)
     return event
 
 
@@ -758,6 +764,7 @@ async def post_event(session: AsyncSession, principal: Principal, number: str, d
             changes={"event": f"{data.classifier.value} {code}", "leg": leg.seq},
         )
     await session.flush()
+    await outbox.waybill_event(session, waybill, event)
     return event
 
 

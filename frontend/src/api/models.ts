@@ -115,3 +115,26 @@ export type ArrivalsReport = Schemas['ArrivalsOut'];
 export type DwellReport = Schemas['DwellOut'];
 export type DenialsReport = Schemas['DenialsOut'];
 export type AppointmentInput = Schemas['AppointmentIn'];
+
+// ---- partner webhooks ----
+export type WebhookEventType = Schemas['WebhookEventType'];
+export type WebhookEventTypeInfo = Schemas['WebhookEventTypeOut'];
+export type WebhookSubscription = Schemas['WebhookSubscriptionOut'];
+export type WebhookSubscriptionWithSecret = Schemas['WebhookSubscriptionSecretOut'];
+export type WebhookSubscriptionInput = Schemas['WebhookSubscriptionIn'];
+export type WebhookSubscriptionPatch = Schemas['WebhookSubscriptionPatch'];
+export type WebhookDelivery = Schemas['WebhookDeliveryOut'];
+export type WebhookDeliveryPage = Schemas['WebhookDeliveryPageOut'];
+export type WebhookDeliveryStatus = Schemas['WebhookDeliveryStatus'];
+
+export const WEBHOOK_EVENT_TYPES = all<WebhookEventType>()([
+  'waybill.booked',
+  'waybill.status_changed',
+  'waybill.event',
+  'gate.transaction',
+  'invoice.issued',
+  'payment.succeeded',
+  'payment.refunded',
+] as const);
+
+export const WEBHOOK_DELIVERY_STATUSES = all<WebhookDeliveryStatus>()(['pending', 'delivered', 'failed', 'dead'] as const);

@@ -30,6 +30,7 @@ describe('PartnerConsolePage', () => {
         keys = keys.map((k) => (k.id === 'k-1' ? { ...k, revoked_at: '2026-11-24T02:00:00Z' } : k));
         return jsonResponse(keys[0]);
       }
+      if (url.includes('/webhooks')) return jsonResponse([]);
       return jsonResponse(keys);
     });
     const user = userEvent.setup();

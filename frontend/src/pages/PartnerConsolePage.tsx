@@ -26,29 +26,13 @@ import { createApiKey, fetchApiKeys, moreKeys, revokeApiKey } from '../api/endpo
 import { API_KEY_SCOPES, type ApiKey, type ApiKeyCreated, type Scope } from '../api/models';
 import { isApiError, type ApiError } from '../api/problem';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { copyText } from '../partner/clipboard';
+import { WebhooksCard } from '../partner/WebhooksCard';
 import { DateTime } from '../time/DateTime';
 
 interface CreateValues {
   name: string;
   scopes: Scope[];
-}
-
-/** Copies text, with the older execCommand path for pages not served over a secure origin. */
-async function copyText(text: string): Promise<void> {
-  if (navigator.clipboard && window.isSecureContext) {
-    await navigator.clipboard.writeText(text);
-    return;
-  }
-  const area = document.createElement('textarea');
-  area.value = text;
-  area.setAttribute('readonly', '');
-  area.style.position = 'fixed';
-  area.style.opacity = '0';
-  document.body.appendChild(area);
-  area.select();
-  const ok = document.execCommand('copy');
-  document.body.removeChild(area);
-  if (!ok) throw new Error('copy refused');
 }
 
 function NewKeyModal({ created, onClose }: { created: ApiKeyCreated | null; onClose: () => void }) {
@@ -154,7 +138,7 @@ function CreateKeyModal({ open, onClose, onCreated }: { open: boolean; onClose: 
   );
 }
 
-/** Partner console: the organisation's API keys (create, shown once, revoke) and the API links. */
+/** Partner console: the organisation's API keys (create, shown once, revoke), webhooks and the API links. */
 export function PartnerConsolePage() {
   const { t } = useTranslation();
   const api = useApi();
@@ -307,6 +291,7 @@ export function PartnerConsolePage() {
         }}
       />
       <NewKeyModal created={created} onClose={() => setCreated(null)} />
+      <WebhooksCard />
     </Space>
   );
 }
