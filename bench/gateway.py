@@ -9,6 +9,8 @@ sent = stored), the gateway's memory and CPU, and the rate of a bare COPY of the
 
     .venv/bin/python bench/gateway.py --terminals 5000 --rate 10000 --duration 30 [--json out.json]
 
+Like `yidan gateway`, it runs one gateway process per CPU on one port (`--gateway-procs N` to change it).
+
 The PostgreSQL server is TEST_DATABASE_URL, else postgres on 127.0.0.1:5432; Redis is TEST_REDIS_URL,
 else redis://127.0.0.1:6379/14. The scratch database is dropped afterwards unless --keep is given.
 """
@@ -502,7 +504,12 @@ def main() -> None:
     srv.add_argument("--null-sink", action="store_true")
     srv.add_argument("--default-gc", action="store_true")
     parser.add_argument("--terminals", type=int, default=5_000)
-    parser.add_argument("--gateway-procs", type=int, default=1, help="gateway processes sharing the port")
+    parser.add_argument(
+        "--gateway-procs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="gateway processes sharing the port (default: one per CPU, as `yidan gateway` runs)",
+    )
     parser.add_argument(
         "--rate", type=float, default=10_000.0, help="location reports per second, all terminals"
     )

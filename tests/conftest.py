@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -180,13 +181,32 @@ def factory(sessionmaker: async_sessionmaker[AsyncSession], client: AsyncClient)
     return Factory(sessionmaker, client)
 
 
-def waybill_body(carrier_ids: list[uuid.UUID], **extra: object) -> dict[str, object]:
-    """A valid Ningbo → (VESSEL) → Qingdao → (RAIL) → Xi'an → (TRUCK) → warehouse booking body."""
+def waybill_body(
+    carrier_ids: list[uuid.UUID], *, departs_in_days: int | None = None, **extra: object
+) -> dict[str, object]:
+    """A valid Ningbo → (VESSEL) → Qingdao → (RAIL) → Xi'an → (TRUCK) → warehouse booking body.
+
+    Its timetable is fixed, unless departs_in_days moves it (whole days, same hours) so that the vessel
+    leaves that many days from today: for tests whose outcome depends on where now falls in it.
+    """
     route = [
         ("VESSEL", "CNNGB", "CNTAO", "2026-12-01T08:00:00+08:00", "2026-12-03T08:00:00+08:00"),
         ("RAIL", "CNTAO", "CNXIA", "2026-12-04T08:00:00+08:00", "2026-12-06T08:00:00+08:00"),
         ("TRUCK", "CNXIA", "CNXIA", "2026-12-06T12:00:00+08:00", "2026-12-06T18:00:00+08:00"),
     ]
+    if departs_in_days is not None:
+        first = datetime.fromisoformat(route[0][3])
+        shift = timedelta(days=(datetime.now(first.tzinfo).date() - first.date()).days + departs_in_days)
+        route = [
+            (
+                mode,
+                frm,
+                to,
+                (datetime.fromisoformat(dep) + shift).isoformat(),
+                (datetime.fromisoformat(arr) + shift).isoformat(),
+            )
+            for mode, frm, to, dep, arr in route
+        ]
     vehicles = [
         {"vessel_name": "DONGHAI PIONEER", "voyage": "026N", "mmsi": "413000001"},
         {"train_number": "X8158"},

@@ -164,7 +164,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 TrackingMain = Callable[[Settings, str, str, asyncio.Event], Awaitable[int]]
 
 
-def _run_tracking(run: TrackingMain) -> int:
+def _run_tracking(run: TrackingMain, *, migrate: bool = True) -> int:
     """Start what is needed and migrate as `serve` does, then run a tracking process until signalled."""
     from yidan.tracking.processes import run_until_signalled
 
@@ -172,25 +172,38 @@ def _run_tracking(run: TrackingMain) -> int:
     services = _services(settings)
     try:
         assert services.database_url and services.redis_url
-        _migrate(services.database_url)
+        if migrate:
+            _migrate(services.database_url)
         db, redis = services.database_url, services.redis_url
         return run_until_signalled(lambda stop: run(settings, db, redis, stop))
     finally:
-        print("• stopping embedded services …", flush=True)
+        if services.embedded:
+            print("• stopping embedded services …", flush=True)
         services.stop()
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
-    """Run the JT/T 808 TCP gateway."""
+    """Run the JT/T 808 TCP gateway: one process per CPU (or as asked), all on one port."""
     from yidan.tracking.processes import run_gateway
 
     def run(settings: Settings, db: str, redis: str, stop: asyncio.Event) -> Awaitable[int]:
         """The gateway with the command line's address."""
         host = args.host or settings.gateway_host
         port = settings.gateway_port if args.port is None else args.port
-        return run_gateway(settings, db, redis, stop, host=host, port=port)
+        processes = args.processes if args.processes is not None else settings.gateway_processes
+        return run_gateway(
+            settings,
+            db,
+            redis,
+            stop,
+            host=host,
+            port=port,
+            processes=processes or os.cpu_count() or 1,
+            parent=args.worker_of,
+        )
 
-    return _run_tracking(run)
+    # a worker runs on the database its parent prepared: nothing to start, nothing to migrate
+    return _run_tracking(run, migrate=args.worker_of is None)
 
 
 def cmd_ais_feed(args: argparse.Namespace) -> int:
@@ -284,6 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("gateway", help="run the JT/T 808 TCP gateway (port 7808 unless YIDAN_GATEWAY_PORT)")
     p.add_argument("--host", help="address to listen on (default YIDAN_GATEWAY_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default YIDAN_GATEWAY_PORT, 7808)")
+    p.add_argument(
+        "--processes",
+        type=int,
+        help="processes sharing the port (default YIDAN_GATEWAY_PROCESSES, else one per CPU)",
+    )
+    p.add_argument("--worker-of", type=int, help=argparse.SUPPRESS)  # set by the first process
     p.set_defaults(func=cmd_gateway)
     p = sub.add_parser("ais-feed", help="read an AIS feed (NMEA lines over TCP) into the tracking pipeline")
     p.add_argument("--host", required=True, help="feed host")

@@ -21,7 +21,15 @@ from yidan.settlement.models import (
     TariffCharge,
 )
 from yidan.tracking.geofence import GeofenceState
-from yidan.tracking.models import Device, DeviceBinding, LatestPosition, LegAssignment, Position, Vehicle
+from yidan.tracking.models import (
+    Device,
+    DeviceBinding,
+    LatestPosition,
+    LegAssignment,
+    Position,
+    TrackingEpoch,
+    Vehicle,
+)
 from yidan.waybills.models import CargoLine, Equipment, Event, Leg, Party, Waybill
 
 metadata = Base.metadata
@@ -62,6 +70,7 @@ __all__ = [
     "Tariff",
     "TariffCharge",
     "Terminal",
+    "TrackingEpoch",
     "User",
     "Vehicle",
     "Waybill",

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     gateway_port: int = 7808
     gateway_idle_timeout_s: float = Field(default=180.0, description="close a terminal silent this long")
     gateway_max_connections: int = 20_000
+    gateway_processes: int = Field(
+        default=0, description="`yidan gateway` processes sharing the port (0: one per CPU)"
+    )
 
     # no Stripe key: `yidan serve` starts localstripe and payments run in test mode
     stripe_api_key: str | None = None

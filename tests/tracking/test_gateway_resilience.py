@@ -187,7 +187,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _start_gateway_process(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+async def _start_gateway_process(
+    settings: Settings, port: int, processes: int = 1
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "YIDAN_DATABASE_URL": settings.database_url or "",
@@ -197,7 +199,7 @@ async def _start_gateway_process(settings: Settings, port: int) -> subprocess.Po
     }
     code = "import sys; from yidan.cli import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, "-c", code, "gateway", "--port", str(port)],
+        [sys.executable, "-c", code, "gateway", "--port", str(port), "--processes", str(processes)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -283,6 +285,62 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_report(
         for i, device in enumerate(devices):
             stored = {r.fix_time for r in await positions_of(sessionmaker, device.id)}
             assert stored == {body(i, k)[0] for k in range(sent[i])}  # nothing lost, nothing extra
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+async def test_a_gateway_of_several_processes_shares_its_port_and_stops_as_one(
+    settings: Settings, sessionmaker, org_id
+) -> None:  # type: ignore[no-untyped-def]
+    import psutil
+
+    port = _free_port()
+    phones = [new_phone() for _ in range(24)]
+    devices = [await provision(sessionmaker, org_id, p, auth_code="multi") for p in phones]
+    proc = await _start_gateway_process(settings, port, processes=3)
+    try:
+        parent = psutil.Process(proc.pid)
+        for _ in range(100):  # the workers bind the port a moment after the first process
+            workers = parent.children()
+            listening = {
+                c.pid
+                for c in psutil.net_connections("tcp")
+                if c.laddr and c.laddr.port == port and c.status == "LISTEN"
+            }
+            if len(workers) == 2 and {w.pid for w in workers} | {proc.pid} <= listening:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"expected 3 processes listening on {port}")
+        base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+        served_by: set[int] = set()
+        for i, phone in enumerate(phones):
+            client = TerminalClient(TerminalIdentity(phone, "T808001", "陕A·D2345"))
+            await client.connect("127.0.0.1", port)
+            assert await client.authenticate("multi") == 0
+            # which process accepted this connection: the one holding the other end of our socket
+            local = client.local_address
+            owner = next(
+                c.pid
+                for c in psutil.net_connections("tcp")
+                if c.raddr and c.raddr == local and c.pid is not None
+            )
+            served_by.add(owner)
+            assert (
+                await client.report(location_body(lat=31, lon=121, fix_time=base + timedelta(seconds=i))) == 0
+            )
+            await client.close()
+        assert len(served_by) >= 2, "the kernel spread the terminals over the processes"
+        for device in devices:
+            assert len(await positions_of(sessionmaker, device.id)) == 1
+        # the first process killed outright: its workers notice and stop by themselves
+        pids = [w.pid for w in parent.children()]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        _, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)], timeout=20)
+        assert not alive, "no worker outlives the gateway"
     finally:
         if proc.poll() is None:
             proc.terminate()

@@ -21,7 +21,7 @@ from tests.tracking.ingest_support import (
 )
 
 from yidan.identity.principal import OrgKind, Role
-from yidan.tracking.models import DeviceKind, VehicleKind
+from yidan.tracking.models import DeviceKind, Vehicle, VehicleKind
 from yidan.tracking.pipeline import Pipeline
 from yidan.tracking.stored import StoredFix
 
@@ -171,3 +171,80 @@ async def test_a_remounted_device_follows_its_new_vehicle(
     )
     before, after = sorted(await collector.of(device.id, 2), key=lambda s: s.fix.fix_time)
     assert (before.vehicle_id, after.vehicle_id) == (old_truck.id, new_truck.id)
+
+
+async def test_what_a_batch_looked_up_is_reused_until_a_change_that_could_move_it(
+    client, parties, sessionmaker: Maker, tracked
+) -> None:  # type: ignore[no-untyped-def]
+    pipeline, collector = tracked
+    shipper, carrier, _ = parties
+    truck_plate = plate()
+    truck = await make_vehicle(sessionmaker, carrier.id, VehicleKind.TRUCK, truck_plate)
+    device = await make_device(sessionmaker, carrier.id)
+    await bind(sessionmaker, device, truck, now() - timedelta(days=1))
+    t = now() - timedelta(minutes=10)
+
+    async def latest_after(seconds: int, count: int) -> StoredFix:
+        await pipeline.submit([fix(device, t + timedelta(seconds=seconds))])
+        return max(await collector.of(device.id, count), key=lambda s: s.fix.fix_time)
+
+    first = await latest_after(0, 1)
+    assert first.vehicle_id == truck.id and first.legs == ()
+    loads = pipeline.attributor.loads
+    await latest_after(30, 2)
+    assert pipeline.attributor.loads == loads, "nothing changed: the second batch is answered from memory"
+    # a booking naming the truck's plate, committed by the API, is seen by the very next batch
+    wb = await _waybill(
+        client,
+        shipper,
+        carrier,
+        truck_plate=truck_plate,
+        vessel_mmsi=mmsi(),
+        start=now() - timedelta(hours=97),
+    )
+    third = await latest_after(60, 3)
+    assert [(r.waybill_number, r.leg_seq) for r in third.legs] == [(wb["number"], 3)]
+    assert pipeline.attributor.loads > loads
+    # cancelling the booking takes the leg away again
+    r = await client.post(
+        f"/api/v1/waybills/{wb['number']}/status", json={"status": "cancelled"}, headers=shipper.headers
+    )
+    assert r.status_code == 200, r.text
+    assert (await latest_after(90, 4)).legs == ()
+    # and a device mounted on another truck follows it at once
+    other = await make_vehicle(sessionmaker, carrier.id)
+    await bind(sessionmaker, device, other, t + timedelta(seconds=100))
+    assert (await latest_after(120, 5)).vehicle_id == other.id
+
+
+async def test_the_tracking_epoch_moves_once_per_transaction_and_only_for_what_matters(
+    sessionmaker: Maker, factory
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    carrier = await factory.org(OrgKind.CARRIER)
+
+    async def epoch() -> int:
+        async with sessionmaker() as session:
+            return int((await session.execute(text("SELECT n FROM tracking_epoch"))).scalar_one())
+
+    before = await epoch()
+    async with sessionmaker() as session:
+        for _ in range(3):
+            session.add(Vehicle(org_id=carrier.id, kind=VehicleKind.TRUCK, reference=plate()))
+        await session.flush()
+        assert await epoch() == before, "not before the commit"
+        await session.commit()
+    assert await epoch() == before + 1
+    device = await make_device(sessionmaker, carrier.id)
+    assert await epoch() == before + 2
+    async with sessionmaker() as session:
+        await session.execute(
+            text("UPDATE devices SET last_seen_at = now() WHERE id = :id"), {"id": device.id}
+        )
+        await session.commit()
+    assert await epoch() == before + 2, "a device seen again changes no attribution"
+    async with sessionmaker() as session:
+        await session.execute(text("UPDATE devices SET plate = '陕A12345' WHERE id = :id"), {"id": device.id})
+        await session.rollback()
+    assert await epoch() == before + 2, "a rolled back change moves nothing"

@@ -19,6 +19,11 @@ class EmbeddedServices:
     redis_url: str | None = None
     _handles: list[Any] = field(default_factory=list)
 
+    @property
+    def embedded(self) -> bool:
+        """Whether this process started any server of its own."""
+        return bool(self._handles)
+
     def stop(self) -> None:
         """Stop every embedded server this process started."""
         for handle in reversed(self._handles):

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yidan.tracking.decoders.fix import Fix
 from yidan.tracking.models import Device, DeviceKind, VehicleKind
-from yidan.tracking.store import raw_connection
 from yidan.tracking.stored import LegRef
 from yidan.waybills.identifiers import validate_cn_plate
 from yidan.waybills.lifecycle import LegStatus
@@ -297,77 +297,167 @@ WHERE {_LIVE}
 """  # noqa: S608
 
 
-async def attribute(session: AsyncSession, items: Sequence[tuple[DeviceInfo, datetime]]) -> list[Attribution]:
-    """For each (device, fix time): its vehicle by binding, and its legs by assignment, MMSI or plate."""
-    if not items:
-        return []
-    tmin = min(t for _, t in items)
-    tmax = max(t for _, t in items)
-    devices = {d.id.int: d for d, _ in items}  # int keys: a UUID's own hash is computed in Python
-    ais = [d for d in devices.values() if d.kind is DeviceKind.AIS]
+# Facts are loaded for fix times from this long before the batch (or now) to this long after now, so that
+# the next batches of a device's reports are answered from memory; a fix outside that span reloads them.
+FACTS_BEFORE = timedelta(hours=6)
+FACTS_AHEAD = timedelta(hours=1)
+# The tracking epoch: a counter that the database moves, in the same transaction, with every change to
+# bindings, vehicles, leg assignments, legs, waybill status or device identity (migration 0007).
+EPOCH_SQL = "SELECT n FROM tracking_epoch WHERE id = 1"
+
+
+@dataclass(slots=True)
+class _Facts:
+    """What decides a device's attribution for fix times in [start, end], loaded once and reused."""
+
+    start: datetime
+    end: datetime
+    bound: list[_Bound]  # its mountings, the newest first
+    vehicle_legs: dict[int, list[tuple[Window, LegRef]]]  # per mounted vehicle: assigned and named legs
+    own_legs: list[tuple[Window, LegRef]]  # legs naming the device itself (an MMSI, a loose plate)
+
+
+class Attributor:
+    """Attribution of fixes, with each device's mountings and legs kept until the tracking epoch moves.
+
+    Every batch first reads the epoch (`observe`); a change anywhere that could move an attribution
+    moves it in the same transaction, so facts kept from before are never used after it is visible.
+    """
+
+    def __init__(self, *, max_devices: int = 200_000) -> None:
+        self.max_devices = max_devices
+        self.epoch: int | None = None
+        self.loads = 0  # devices whose facts were read from the database, for tests and the benchmark
+        self._facts: dict[int, _Facts] = {}  # int keys: a UUID's own hash is computed in Python
+
+    def observe(self, epoch: int | None) -> bool:
+        """Take the epoch a batch read; forget every device's facts when it moved (or is unknown: the
+        facts then serve one batch only). Whether they were forgotten."""
+        if epoch is not None and epoch == self.epoch:
+            return False
+        self._facts.clear()
+        self.epoch = epoch
+        return True
+
+    def forget(self) -> None:
+        """Forget every device's facts."""
+        self._facts.clear()
+
+    async def attribute(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        items: Sequence[tuple[DeviceInfo, datetime]],
+        *,
+        now: datetime,
+    ) -> list[Attribution]:
+        """For each (device, fix time): its vehicle by binding, and its legs by assignment, MMSI or plate."""
+        if not items:
+            return []
+        facts = self._facts
+        need: dict[int, DeviceInfo] = {}
+        for device, t in items:
+            f = facts.get(device.id.int)
+            if f is None or t < f.start or t > f.end:
+                need[device.id.int] = device
+        if need:
+            # the span covers every fix of those devices in this batch, not only those that missed
+            times = [t for device, t in items if device.id.int in need]
+            lo, hi = min(times), max(times)
+            loaded = await _load(
+                conn, list(need.values()), min(lo, now) - FACTS_BEFORE, max(hi, now) + FACTS_AHEAD
+            )
+            if len(facts) + len(loaded) > self.max_devices:
+                # full: keep only what this batch still needs
+                keep = {d.id.int: facts[d.id.int] for d, _ in items if d.id.int in facts}
+                facts.clear()
+                facts.update(keep)
+            facts.update(loaded)
+            self.loads += len(loaded)
+        return [_decide(facts[device.id.int], device, t) for device, t in items]
+
+
+async def read_epoch(conn: psycopg.AsyncConnection[Any]) -> int | None:
+    """The tracking epoch as this statement sees it (None when the database has no epoch)."""
+    async with conn.cursor() as cur:
+        await cur.execute(EPOCH_SQL)
+        row = await cur.fetchone()
+    return int(row[0]) if row else None
+
+
+async def _load(
+    conn: psycopg.AsyncConnection[Any], devices: Sequence[DeviceInfo], start: datetime, end: datetime
+) -> dict[int, _Facts]:
+    """The facts of devices for fix times in [start, end]: two statements for all of them."""
+    ais = [d for d in devices if d.kind is DeviceKind.AIS]
     # an unmounted terminal is taken to be on the truck whose plate it registered with
-    loose = [d for d in devices.values() if d.kind is DeviceKind.JT808 and d.plate]
+    loose = [d for d in devices if d.kind is DeviceKind.JT808 and d.plate]
     params = {
-        "ids": [d.id for d in devices.values()],
-        "tmin": tmin,
-        "tmax": tmax,
+        "ids": [d.id for d in devices],
+        "tmin": start,
+        "tmax": end,
         "ais_ids": [d.id for d in ais],
         "ais_refs": [d.identifier for d in ais],
         "loose_ids": [d.id for d in loose],
         "loose_refs": [d.plate for d in loose],
         # no leg departs a month ahead of plan: later legs cannot be under way yet
-        "latest_start": tmax + BEFORE_DEPARTURE + timedelta(days=30),
-        "earliest_end": tmin - AFTER_ARRIVAL,
+        "latest_start": end + BEFORE_DEPARTURE + timedelta(days=30),
+        "earliest_end": start - AFTER_ARRIVAL,
     }
-    conn = await raw_connection(session)
     bound: dict[int, list[_Bound]] = defaultdict(list)
     assigned: dict[int, list[tuple[Window, LegRef]]] = defaultdict(list)
     named: dict[int, list[tuple[Window, LegRef]]] = defaultdict(list)
     kinds = {k.value: k for k in VehicleKind}
     async with conn.cursor(binary=True) as cur:
         await cur.execute(_BINDINGS, params)
-        for device_id, vehicle_id, start, end, kind in await cur.fetchall():
+        for device_id, vehicle_id, valid_from, valid_to, kind in await cur.fetchall():
             vk = kinds[kind]
             bound[device_id.int].append(
-                _Bound(vehicle_id, vk, Window(start, end), Attribution(vehicle_id, vk, ()))
+                _Bound(vehicle_id, vk, Window(valid_from, valid_to), Attribution(vehicle_id, vk, ()))
             )
         await cur.execute(_LEGS, params)
-        for what, key, leg_id, start, end, *leg in await cur.fetchall():
+        for what, key, leg_id, valid_from, valid_to, *leg in await cur.fetchall():
             seq, mode, waybill_id, number = leg[:4]
             ref = LegRef(leg_id, seq, mode, waybill_id, number)
             if what == "a":
-                assigned[key.int].append((Window(start, end), ref))
+                assigned[key.int].append((Window(valid_from, valid_to), ref))
             else:
                 named[key.int].append((_leg_window(leg), ref))
-    for mountings in bound.values():
+    out: dict[int, _Facts] = {}
+    for device in devices:
+        key = device.id.int
+        mountings = bound.get(key, [])
         if len(mountings) > 1:
             mountings.sort(key=lambda b: b.window.start, reverse=True)  # overlapping: the newest wins
-
-    out: list[Attribution] = []
-    for device, t in items:
-        vehicle = None
-        for b in bound.get(device.id.int, ()):
-            if b.window.contains(t):
-                vehicle = b
-                break
-        candidates: list[tuple[Window, LegRef]] = []
-        if vehicle is not None:
-            if assigned:
-                candidates.extend(assigned.get(vehicle.vehicle_id.int, ()))
-            if named and vehicle.kind in NAMED_BY:
-                candidates.extend(named.get(vehicle.vehicle_id.int, ()))
-        if named and (device.kind is DeviceKind.AIS or (vehicle is None and device.plate)):
-            candidates.extend(named.get(device.id.int, ()))
-        legs = {ref.leg_id: ref for window, ref in candidates if window.contains(t)} if candidates else None
-        if legs:
-            ordered = tuple(sorted(legs.values(), key=lambda r: (r.waybill_number, r.leg_seq)))
-            if vehicle is None:
-                out.append(Attribution(None, None, ordered))
-            else:
-                out.append(Attribution(vehicle.vehicle_id, vehicle.kind, ordered))
-        else:
-            out.append(vehicle.plain if vehicle is not None else NONE)
+        vehicle_legs: dict[int, list[tuple[Window, LegRef]]] = {}
+        for b in mountings:
+            v = b.vehicle_id.int
+            legs = list(assigned.get(v, ()))
+            if b.kind in NAMED_BY:
+                legs.extend(named.get(v, ()))
+            if legs:
+                vehicle_legs[v] = legs
+        out[key] = _Facts(start, end, mountings, vehicle_legs, named.get(key, []))
     return out
+
+
+def _decide(facts: _Facts, device: DeviceInfo, t: datetime) -> Attribution:
+    vehicle = None
+    for b in facts.bound:
+        if b.window.contains(t):
+            vehicle = b
+            break
+    candidates: list[tuple[Window, LegRef]] = []
+    if vehicle is not None and facts.vehicle_legs:
+        candidates.extend(facts.vehicle_legs.get(vehicle.vehicle_id.int, ()))
+    if facts.own_legs and (device.kind is DeviceKind.AIS or (vehicle is None and device.plate)):
+        candidates.extend(facts.own_legs)
+    legs = {ref.leg_id: ref for window, ref in candidates if window.contains(t)} if candidates else None
+    if legs:
+        ordered = tuple(sorted(legs.values(), key=lambda r: (r.waybill_number, r.leg_seq)))
+        if vehicle is None:
+            return Attribution(None, None, ordered)
+        return Attribution(vehicle.vehicle_id, vehicle.kind, ordered)
+    return vehicle.plain if vehicle is not None else NONE
 
 
 def _leg_window(leg: list[Any]) -> Window:

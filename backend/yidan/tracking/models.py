@@ -110,6 +110,21 @@ class LegAssignment(Base):
     valid_to: Mapped[datetime | None]
 
 
+class TrackingEpoch(Base):
+    """One counter that moves with every change that can move a fix's attribution.
+
+    Triggers (migration 0007) add one to it, at commit, in any transaction that changes device bindings,
+    vehicles, leg assignments, legs, a waybill's status or a device's identity; position writers keep
+    what they looked up for as long as it has not moved.
+    """
+
+    __tablename__ = "tracking_epoch"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Position(Base):
     """A stored fix, one row per device and time; the table is partitioned by fix_time (monthly)."""
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from yidan.core.clock import utcnow
 from yidan.tracking import store
-from yidan.tracking.attribution import Attribution, DeviceDirectory, DeviceInfo, attribute
+from yidan.tracking.attribution import Attribution, Attributor, DeviceDirectory, DeviceInfo, read_epoch
 from yidan.tracking.decoders.fix import Fix
 from yidan.tracking.stored import CommitListener, FixFlag, StoredFix
 from yidan.tracking.validation import (
@@ -193,6 +193,7 @@ class Pipeline:
         self.listener_backlog = listener_backlog
         self.stats = PipelineStats()
         self.devices = DeviceDirectory()
+        self.attributor = Attributor()
         self._listeners: list[tuple[CommitListener, asyncio.Queue[Sequence[StoredFix] | None]]] = []
         self._listener_tasks: list[asyncio.Task[None]] = []
         self._queue: deque[_Submission] = deque()
@@ -438,16 +439,19 @@ class Pipeline:
         phases = self.stats.phase_seconds
         t0 = time.perf_counter()
         async with self._sessionmaker() as session:
+            conn = await store.raw_connection(session)
+            # first: what is read after it is at least as new as the epoch it is remembered under
+            if self.attributor.observe(await read_epoch(conn)):
+                self.devices.forget()
             await self._resolve(session, items)
             t1 = time.perf_counter()
             live = self._dedupe(items)
-            attributions = await attribute(
-                session, [(it.device, it.fix.fix_time) for it in live if it.device is not None]
+            attributions = await self.attributor.attribute(
+                conn, [(it.device, it.fix.fix_time) for it in live if it.device is not None], now=now
             )
             for it, att in zip(live, attributions, strict=True):
                 it.attribution = att
             t2 = time.perf_counter()
-            conn = await store.raw_connection(session)
             await self._check_speed(conn, live)
             rows = [_row(it) for it in live]
             t3 = time.perf_counter()

@@ -11,7 +11,11 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -112,9 +116,22 @@ def tune_gc_for_streaming() -> None:
 
 
 async def run_gateway(
-    settings: Settings, database_url: str, redis_url: str, stop: asyncio.Event, *, host: str, port: int
+    settings: Settings,
+    database_url: str,
+    redis_url: str,
+    stop: asyncio.Event,
+    *,
+    host: str,
+    port: int,
+    processes: int = 1,
+    parent: int | None = None,
 ) -> int:
-    """`yidan gateway`: the JT/T 808 server until stopped."""
+    """`yidan gateway`: the JT/T 808 server until stopped.
+
+    With processes > 1 this first process starts the others on the same port (SO_REUSEPORT: the kernel
+    spreads new connections over all of them), restarts one that dies, and stops them when it stops; a
+    worker (`parent` set) stops by itself when its parent is gone.
+    """
     async with tracking_runtime(settings, database_url, redis_url) as rt:
         gateway = Gateway(
             rt.pipeline,
@@ -127,16 +144,91 @@ async def run_gateway(
         )
         await gateway.start()
         tune_gc_for_streaming()
-        print(f"• JT/T 808 gateway listening on {host}:{gateway.port}  (Ctrl-C stops it)", flush=True)
         helpers = [
             asyncio.create_task(_log_gateway(gateway, stop)),
             asyncio.create_task(CommandListener(gateway, rt.redis).run(stop)),
         ]
+        workers = GatewayWorkers(max(0, processes - 1), database_url, redis_url, host, gateway.port)
+        if parent is None:
+            workers.start()
+            helpers.append(asyncio.create_task(workers.watch(stop)))
+            print(
+                f"• JT/T 808 gateway listening on {host}:{gateway.port} in {workers.count + 1} "
+                f"process{'es' if workers.count else ''}  (Ctrl-C stops it)",
+                flush=True,
+            )
+        else:
+            helpers.append(asyncio.create_task(_watch_parent(parent, stop)))
         await stop.wait()
-        print("• stopping the gateway: finishing submits in flight …", flush=True)
+        if parent is None:
+            print("• stopping the gateway: finishing submits in flight …", flush=True)
+        workers.signal_stop()
         await gateway.stop()
         await asyncio.gather(*helpers)
+        await workers.wait()
     return 0
+
+
+class GatewayWorkers:
+    """The other `yidan gateway` processes of a multi-process gateway, on the first one's port."""
+
+    def __init__(self, count: int, database_url: str, redis_url: str, host: str, port: int) -> None:
+        self.count = count
+        self.host, self.port = host, port
+        self.env = {**os.environ, "YIDAN_DATABASE_URL": database_url, "YIDAN_REDIS_URL": redis_url}
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.restarts = 0
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "yidan.cli", "gateway", "--processes", "1"]
+        command += ["--host", self.host, "--port", str(self.port), "--worker-of", str(os.getpid())]
+        # the same output as this process; the same process group, so Ctrl-C reaches them all at once
+        return subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL)  # noqa: S603
+
+    def start(self) -> None:
+        """Start the workers."""
+        self.procs = [self._spawn() for _ in range(self.count)]
+
+    async def watch(self, stop: asyncio.Event, every_s: float = 1.0) -> None:
+        """Restart a worker that exited while the gateway runs (its terminals reconnect and resend)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every_s)
+            if stop.is_set():
+                return
+            for i, proc in enumerate(self.procs):
+                if proc.poll() is not None:
+                    self.restarts += 1
+                    log.error("gateway worker %d exited with %s; starting another", proc.pid, proc.returncode)
+                    self.procs[i] = self._spawn()
+
+    def signal_stop(self) -> None:
+        """Ask every worker to stop (each finishes its submits in flight)."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+
+    async def wait(self, timeout_s: float = 30.0) -> None:
+        """Wait for the workers to exit; kill those that take longer than timeout_s."""
+        deadline = time.monotonic() + timeout_s
+        for proc in self.procs:
+            try:
+                await asyncio.to_thread(proc.wait, max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.error("gateway worker %d did not stop in %.0f s: killed", proc.pid, timeout_s)
+                proc.kill()
+                proc.wait()
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event, every_s: float = 0.5) -> None:
+    """Stop a worker whose parent gateway process is gone (killed, not only stopped)."""
+    while not stop.is_set():
+        if os.getppid() != parent:
+            log.warning("the first gateway process (%d) is gone: stopping", parent)
+            stop.set()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
 
 
 async def _log_gateway(gateway: Gateway, stop: asyncio.Event, every_s: float = 60.0) -> None:

@@ -139,6 +139,14 @@ class TerminalClient:
         """Whether the connection is open."""
         return self._writer is not None and not self.closed.is_set()
 
+    @property
+    def local_address(self) -> tuple[str, int] | None:
+        """The (host, port) this terminal's connection comes from, while connected."""
+        if self._writer is None:
+            return None
+        sockname = self._writer.get_extra_info("sockname")
+        return (str(sockname[0]), int(sockname[1])) if sockname else None
+
     async def close(self) -> None:
         """Close the connection (without a logout message)."""
         writer, self._writer = self._writer, None
