@@ -6,7 +6,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import psycopg
@@ -181,32 +181,30 @@ def factory(sessionmaker: async_sessionmaker[AsyncSession], client: AsyncClient)
     return Factory(sessionmaker, client)
 
 
+CHINA = timezone(timedelta(hours=8))
+
+
+def days_ahead(days: int, hour: int = 8, tz: tzinfo = CHINA) -> datetime:
+    """That many days from today at a whole hour: timetables that stay ahead of now as the calendar moves."""
+    today = datetime.now(tz).date()
+    return datetime(today.year, today.month, today.day, hour, tzinfo=tz) + timedelta(days=days)
+
+
 def waybill_body(
-    carrier_ids: list[uuid.UUID], *, departs_in_days: int | None = None, **extra: object
+    carrier_ids: list[uuid.UUID], *, departs_in_days: int = 7, **extra: object
 ) -> dict[str, object]:
     """A valid Ningbo → (VESSEL) → Qingdao → (RAIL) → Xi'an → (TRUCK) → warehouse booking body.
 
-    Its timetable is fixed, unless departs_in_days moves it (whole days, same hours) so that the vessel
-    leaves that many days from today: for tests whose outcome depends on where now falls in it.
+    The vessel leaves at 08:00 Beijing time `departs_in_days` from today; the train two days later, then
+    the truck, so that a booking is always in the future however the calendar has moved.
     """
+    d = departs_in_days
+    times = [(d, 8, d + 2, 8), (d + 3, 8, d + 5, 8), (d + 5, 12, d + 5, 18)]
+    places = [("VESSEL", "CNNGB", "CNTAO"), ("RAIL", "CNTAO", "CNXIA"), ("TRUCK", "CNXIA", "CNXIA")]
     route = [
-        ("VESSEL", "CNNGB", "CNTAO", "2026-12-01T08:00:00+08:00", "2026-12-03T08:00:00+08:00"),
-        ("RAIL", "CNTAO", "CNXIA", "2026-12-04T08:00:00+08:00", "2026-12-06T08:00:00+08:00"),
-        ("TRUCK", "CNXIA", "CNXIA", "2026-12-06T12:00:00+08:00", "2026-12-06T18:00:00+08:00"),
+        (mode, frm, to, days_ahead(dd, dh).isoformat(), days_ahead(ad, ah).isoformat())
+        for (mode, frm, to), (dd, dh, ad, ah) in zip(places, times, strict=True)
     ]
-    if departs_in_days is not None:
-        first = datetime.fromisoformat(route[0][3])
-        shift = timedelta(days=(datetime.now(first.tzinfo).date() - first.date()).days + departs_in_days)
-        route = [
-            (
-                mode,
-                frm,
-                to,
-                (datetime.fromisoformat(dep) + shift).isoformat(),
-                (datetime.fromisoformat(arr) + shift).isoformat(),
-            )
-            for mode, frm, to, dep, arr in route
-        ]
     vehicles = [
         {"vessel_name": "DONGHAI PIONEER", "voyage": "026N", "mmsi": "413000001"},
         {"train_number": "X8158"},

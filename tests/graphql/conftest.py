@@ -6,19 +6,21 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
 
+from tests.conftest import days_ahead
 from yidan.identity.models import Organisation
 from yidan.identity.principal import OrgKind, Role
 
 Gql = Callable[..., Awaitable[dict[str, Any]]]
 
 ROUTE = [
-    ("VESSEL", "CNNGB", "CNTAO", "2026-12-01T00:00:00Z", "2026-12-03T00:00:00Z"),
-    ("RAIL", "CNTAO", "CNXIA", "2026-12-04T00:00:00Z", "2026-12-06T00:00:00Z"),
+    ("VESSEL", "CNNGB", "CNTAO", days_ahead(7, 0, UTC).isoformat(), days_ahead(9, 0, UTC).isoformat()),
+    ("RAIL", "CNTAO", "CNXIA", days_ahead(10, 0, UTC).isoformat(), days_ahead(12, 0, UTC).isoformat()),
 ]
 
 WAYBILL_FIELDS = """

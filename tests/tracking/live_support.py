@@ -78,8 +78,7 @@ async def book(client: AsyncClient, factory: Any, *, route: str = "terminals") -
     `conftest` = the shared three-leg booking (places only, the truck leg ends where it starts)."""
     carrier = await factory.org(OrgKind.CARRIER)
     shipper = await factory.account(Role.SHIPPER)
-    # the vessel leaves a week from today: later legs keep their timetable whatever the vessel does
-    body = waybill_body([carrier.id], book=True, departs_in_days=7)
+    body = waybill_body([carrier.id], book=True)
     legs: list[dict[str, Any]] = body["legs"]  # type: ignore[assignment]
     vessel_mmsi = digits(9)
     legs[0]["vehicle"] = {**legs[0]["vehicle"], "mmsi": vessel_mmsi}
