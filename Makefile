@@ -39,13 +39,13 @@ system-deps:
 	fi
 
 lint: install  ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check backend tests
-	$(BIN)/ruff format --check backend tests
+	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff format --check backend tests bench
 	$(BIN)/mypy
 
 fmt: install
-	$(BIN)/ruff check --fix backend tests
-	$(BIN)/ruff format backend tests
+	$(BIN)/ruff check --fix backend tests bench
+	$(BIN)/ruff format backend tests bench
 
 openapi contracts: install  ## regenerate openapi/openapi.json and openapi/schema.graphql
 	$(BIN)/yidan contracts

@@ -1,8 +1,8 @@
 """Run the benchmarks in sequence on scratch databases and print one table against the targets.
 
-Runs bench/ingest.py, bench/gateway.py and bench/gate_scans.py (each creates and drops its own scratch
-database on TEST_DATABASE_URL, else PostgreSQL on 127.0.0.1:5432), collects the JSON each writes, and
-writes them together to bench/results/<UTC time>.json. Usage:
+Runs bench/ingest.py, bench/gateway.py, bench/gate_scans.py, bench/http_ingest.py and bench/live_push.py
+(each creates and drops its own scratch database on TEST_DATABASE_URL, else PostgreSQL on 127.0.0.1:5432),
+collects the JSON each writes, and writes them together to bench/results/<UTC time>.json. Usage:
 
     .venv/bin/python bench/run_all.py [--gateway-args "--terminals 5000 --rate 10000"] [--only gateway]
 """
@@ -39,6 +39,10 @@ BENCHES = (
     # The target load: 5,000 terminals sending 10,000 reports/s, about a minute with connecting and draining.
     Bench("gateway", "gateway.py", ("--terminals", "5000", "--rate", "10000", "--duration", "20")),
     Bench("gate_scans", "gate_scans.py", ("--scans", "1000")),
+    # 8 clients POSTing 200 batches of 500 fixes of 1,000 devices to the API in its own process
+    Bench("http_ingest", "http_ingest.py", ("--batches", "200", "--batch-size", "500", "--clients", "8")),
+    # 1,000 SSE subscribers of one waybill, 5 fixes/s through the HTTP endpoint for 20 s
+    Bench("live_push", "live_push.py", ("--subscribers", "1000", "--rate", "5", "--duration", "20")),
 )
 
 
@@ -67,6 +71,14 @@ ROWS = (
     Row("gateway", "acked/s ÷ bare COPY", "fraction_of_bare_copy", "-"),
     Row("gate_scans", "scan p50 ms", "latency_ms_p50", "-"),
     Row("gate_scans", "scan p99 ms", "latency_ms_p99", "-"),
+    Row("http_ingest", "http fixes/s", "fixes_per_s", "-"),
+    Row("http_ingest", "http batch p99 ms", "batch_p99_ms", "-"),
+    Row("http_ingest", "http fixes lost", "lost", "0", lambda v: v == 0),
+    Row("live_push", "live subscribers", "subscribers", "1,000", lambda v: v >= 1_000),
+    Row("live_push", "push after ack p50 ms", "push_p50_ms", "-"),
+    Row("live_push", "push after ack p99 ms", "push_p99_ms", "-"),
+    Row("live_push", "push after send p99 ms", "push_from_send_p99_ms", "-"),
+    Row("live_push", "live deliveries missed", "deliveries_missing", "0", lambda v: v == 0),
 )
 
 

@@ -98,6 +98,7 @@ test('a partner admin subscribes an endpoint, sends a test event and sees it del
     await dialog.getByLabel('接收地址').fill(receiver.url);
     await dialog.getByRole('checkbox', { name: /运单订舱/ }).check();
     await dialog.getByLabel('备注').fill('e2e 接收端');
+    await page.waitForTimeout(300); // the checkbox's tick animates in
     await shot(page, 'partner-4-webhook-create');
     await dialog.getByRole('button', { name: /创\s*建/ }).click();
 

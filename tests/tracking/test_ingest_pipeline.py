@@ -392,3 +392,19 @@ async def test_a_stuck_listener_never_delays_storage(sessionmaker: Maker, org_id
     finally:
         release.set()
         await pipeline.stop(listener_timeout_s=1)
+
+
+async def test_writers_that_find_nothing_left_write_no_empty_batches(
+    sessionmaker: Maker, org_id: uuid.UUID
+) -> None:
+    pipeline = Pipeline(sessionmaker, batch_ms=20, writers=3)
+    await pipeline.start()
+    try:
+        device = await make_device(sessionmaker, org_id)
+        t = now() - timedelta(minutes=5)
+        for k in range(5):  # one submission at a time wakes every idle writer; one of them takes it
+            await pipeline.submit([fix(device, t + timedelta(seconds=k))])
+        await asyncio.sleep(0.1)  # the other writers' lingering ends
+        assert pipeline.stats.batches == 5 and pipeline.stats.stored == 5
+    finally:
+        await pipeline.stop()

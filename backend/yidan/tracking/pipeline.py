@@ -339,22 +339,26 @@ class Pipeline:
                     self._space.notify_all()
 
     async def _take(self) -> list[_Submission] | None:
-        while not self._queue:
-            if self._closing:
-                return None
-            self._work.clear()
-            await self._work.wait()
-        # linger briefly for a fuller batch: one commit for many fixes is what makes the rate
-        deadline = time.monotonic() + self.batch_ms / 1000.0
-        while self._queued < self.batch_size and not self._closing:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+        while True:
+            while not self._queue:
+                if self._closing:
+                    return None
+                self._work.clear()
+                await self._work.wait()
+            # linger briefly for a fuller batch: one commit for many fixes is what makes the rate
+            deadline = time.monotonic() + self.batch_ms / 1000.0
+            while self._queued < self.batch_size and not self._closing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._work.clear()
+                try:
+                    await asyncio.wait_for(self._work.wait(), remaining)
+                except TimeoutError:
+                    break
+            if self._queue:
                 break
-            self._work.clear()
-            try:
-                await asyncio.wait_for(self._work.wait(), remaining)
-            except TimeoutError:
-                break
+            # another writer took it all while this one lingered: wait again rather than write nothing
         batch: list[_Submission] = []
         taken = 0
         while self._queue and (not batch or taken + len(self._queue[0].fixes) <= self.batch_size):

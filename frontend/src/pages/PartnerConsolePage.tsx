@@ -43,7 +43,7 @@ function NewKeyModal({ created, onClose }: { created: ApiKeyCreated | null; onCl
       open={created !== null}
       title={t('partner.newKeyTitle')}
       onCancel={onClose}
-      maskClosable={false}
+      mask={{ closable: false }}
       destroyOnHidden
       footer={
         <Button type="primary" onClick={onClose}>

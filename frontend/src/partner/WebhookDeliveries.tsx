@@ -19,6 +19,9 @@ const STATUS_COLOURS: Record<WebhookDeliveryStatus, string> = {
   dead: 'error',
 };
 
+// the fixed columns plus room for the error; narrower drawers scroll sideways, the actions stay in view
+const TABLE_MIN_WIDTH = 1140;
+
 /** A delivery's status as a coloured tag. */
 export function DeliveryStatusTag({ status }: { status: WebhookDeliveryStatus }) {
   const { t } = useTranslation();
@@ -47,7 +50,7 @@ function DeliveryDetail({ delivery }: { delivery: WebhookDelivery }) {
         </Descriptions.Item>
       </Descriptions>
       <Typography.Text type="secondary">{t('webhooks.payload')}</Typography.Text>
-      <pre className="mono webhook-payload" style={{ margin: 0, maxHeight: 320, overflow: 'auto', fontSize: 12 }}>
+      <pre className="mono webhook-payload" style={{ margin: 0, maxHeight: 320, overflow: 'auto', fontSize: 12, whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
         {JSON.stringify(delivery.payload, null, 2)}
       </pre>
     </Space>
@@ -89,11 +92,12 @@ export function WebhookDeliveriesDrawer({ subscription, onClose }: { subscriptio
 
   const label = (type: string) => t(`webhooks.types.${type}`, { defaultValue: type });
   const columns: TableColumnsType<WebhookDelivery> = [
-    { title: t('webhooks.time'), dataIndex: 'created_at', key: 'time', render: (value: string) => <DateTime value={value} /> },
+    { title: t('webhooks.time'), dataIndex: 'created_at', key: 'time', width: 144, render: (value: string) => <DateTime value={value} /> },
     {
       title: t('webhooks.event'),
       dataIndex: 'event_type',
       key: 'event',
+      width: 184,
       render: (type: string) => (
         <Space orientation="vertical" size={0}>
           <span>{label(type)}</span>
@@ -103,12 +107,13 @@ export function WebhookDeliveriesDrawer({ subscription, onClose }: { subscriptio
         </Space>
       ),
     },
-    { title: t('webhooks.state'), dataIndex: 'status', key: 'status', render: (value: WebhookDeliveryStatus) => <DeliveryStatusTag status={value} /> },
-    { title: t('webhooks.attempts'), dataIndex: 'attempts', key: 'attempts', align: 'right' },
+    { title: t('webhooks.state'), dataIndex: 'status', key: 'status', width: 96, render: (value: WebhookDeliveryStatus) => <DeliveryStatusTag status={value} /> },
+    { title: t('webhooks.attempts'), dataIndex: 'attempts', key: 'attempts', width: 92, align: 'right' },
     {
       title: t('webhooks.httpStatus'),
       dataIndex: 'last_status_code',
       key: 'http',
+      width: 108,
       align: 'right',
       render: (code: number | null) =>
         code === null ? (
@@ -123,9 +128,10 @@ export function WebhookDeliveriesDrawer({ subscription, onClose }: { subscriptio
       title: t('webhooks.error'),
       dataIndex: 'last_error',
       key: 'error',
+      ellipsis: true,
       render: (error: string | null) =>
         error ? (
-          <Typography.Text type="danger" ellipsis={{ tooltip: error }} style={{ maxWidth: 260 }}>
+          <Typography.Text type="danger" ellipsis={{ tooltip: error }}>
             {error}
           </Typography.Text>
         ) : (
@@ -136,11 +142,14 @@ export function WebhookDeliveriesDrawer({ subscription, onClose }: { subscriptio
       title: t('webhooks.nextAttempt'),
       dataIndex: 'next_attempt_at',
       key: 'next',
+      width: 144,
       render: (value: string | null, delivery) => (delivery.status === 'delivered' || delivery.status === 'dead' ? t('common.empty') : <DateTime value={value} />),
     },
     {
       title: t('webhooks.actions'),
       key: 'actions',
+      width: 128,
+      fixed: 'right',
       render: (_: unknown, delivery) => (
         <Button
           size="small"
@@ -163,8 +172,14 @@ export function WebhookDeliveriesDrawer({ subscription, onClose }: { subscriptio
         setStatus(undefined);
         onClose();
       }}
-      title={shown ? t('webhooks.deliveriesFor', { url: shown.url }) : null}
-      size={Math.min(1040, typeof window === 'undefined' ? 1040 : window.innerWidth - 32)}
+      title={
+        shown ? (
+          <Typography.Text ellipsis={{ tooltip: shown.url }} style={{ display: 'block', fontWeight: 'inherit' }}>
+            {t('webhooks.deliveriesFor', { url: shown.url })}
+          </Typography.Text>
+        ) : null
+      }
+      size={Math.min(1200, typeof window === 'undefined' ? 1200 : window.innerWidth - 32)}
       destroyOnHidden
       extra={
         <Space>
@@ -193,7 +208,9 @@ export function WebhookDeliveriesDrawer({ subscription, onClose }: { subscriptio
           dataSource={rows}
           loading={deliveries.isPending && shown !== null}
           pagination={false}
-          scroll={{ x: 'max-content' }}
+          // fixed layout: an opened payload must not widen the columns
+          tableLayout="fixed"
+          scroll={{ x: TABLE_MIN_WIDTH }}
           rowClassName="webhook-delivery-row"
           expandable={{ expandedRowRender: (delivery) => <DeliveryDetail delivery={delivery} /> }}
           locale={{ emptyText: t('webhooks.noDeliveries') }}

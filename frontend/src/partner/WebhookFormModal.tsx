@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { Checkbox, Form, Input, Modal, Space, Typography } from 'antd';
+import { Alert, Checkbox, Form, Input, Modal, Space, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/ApiContext';
@@ -7,6 +7,7 @@ import { WEBHOOK_EVENT_TYPES, type WebhookEventType, type WebhookEventTypeInfo, 
 import { isApiError, type ApiError } from '../api/problem';
 import { createWebhook, fetchWebhookEventTypes, updateWebhook, webhookKeys } from '../api/webhooks';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { TOO_MANY_SUBSCRIPTIONS, inLanguage, urlErrorText } from './serverText';
 
 interface FormValues {
   url: string;
@@ -72,7 +73,8 @@ export function WebhookFormModal({
         form.setFields(
           failure.errors.flatMap((fieldError) => {
             const name = formField(fieldError.field);
-            return name ? [{ name, errors: [fieldError.message] }] : [];
+            if (!name) return [];
+            return [{ name, errors: [name === 'url' ? urlErrorText(i18n, fieldError.message) : fieldError.message] }];
           }),
         );
       }
@@ -94,7 +96,15 @@ export function WebhookFormModal({
       destroyOnHidden
       width={640}
     >
-      {error && !error.errors.some((fieldError) => formField(fieldError.field)) ? <ProblemAlert error={error} /> : null}
+      {error && !error.errors.some((fieldError) => formField(fieldError.field)) ? (
+        <div style={{ marginBottom: 16 }}>
+          {error.code === 'too_many_subscriptions' ? (
+            <Alert type="error" showIcon role="alert" title={inLanguage(i18n, TOO_MANY_SUBSCRIPTIONS)} />
+          ) : (
+            <ProblemAlert error={error} />
+          )}
+        </div>
+      ) : null}
       <Form<FormValues> form={form} layout="vertical" onFinish={(values) => mutation.mutate(values)}>
         <Form.Item
           name="url"
@@ -115,7 +125,7 @@ export function WebhookFormModal({
           <Checkbox.Group style={{ width: '100%' }}>
             <Space orientation="vertical" size={6}>
               {types.map((info) => {
-                const help = i18n.language === 'en' ? info.en : info.zh;
+                const help = inLanguage(i18n, info);
                 return (
                   <Checkbox key={info.type} value={info.type}>
                     <span>{t(`webhooks.types.${info.type}`)}</span> <Typography.Text code>{info.type}</Typography.Text>

@@ -113,7 +113,19 @@ describe('WebhooksCard', () => {
     await user.click(within(dialog).getByLabelText('接收地址'));
     await user.paste('http://erp.example.com/');
     await user.click(within(dialog).getByRole('button', { name: /创\s*建/ }));
-    expect(await within(dialog).findByText(/plain http:\/\/ only to 127.0.0.1/)).toBeInTheDocument();
+    // the server checks in English; the form says it in the user's language
+    expect(await within(dialog).findByText('请使用 https:// 地址（http:// 仅限 127.0.0.1 或 localhost）')).toBeInTheDocument();
+    expect(within(dialog).queryByText(/plain http/)).not.toBeInTheDocument();
+  });
+
+  it('says a subscription Yidan disabled itself was disabled, in the user’s language', async () => {
+    const disabled = { ...sub, active: false, disabled_reason: '5 deliveries in a row failed after every retry; fix the endpoint and enable it again' };
+    const fetchMock = vi.fn<typeof fetch>(async () => jsonResponse([disabled]));
+    renderWithApp(<WebhooksCard />, { tokens: { accessToken: 'a', refreshToken: 'r' }, fetch: fetchMock });
+    const row = (await screen.findByText('https://erp.example.com/hooks')).closest('tr')!;
+    expect(row).toHaveTextContent('已自动停用');
+    expect(row).not.toHaveTextContent('deliveries in a row');
+    expect(within(row).getByRole('button', { name: '启用订阅 https://erp.example.com/hooks' })).toBeInTheDocument();
   });
 
   it('sends a test event', async () => {

@@ -22,6 +22,7 @@ import { DateTime } from '../time/DateTime';
 import { WebhookDeliveriesDrawer } from './WebhookDeliveries';
 import { WebhookFormModal } from './WebhookFormModal';
 import { WebhookSecretModal } from './WebhookSecretModal';
+import { AUTO_DISABLED, AUTO_DISABLED_HELP, inLanguage } from './serverText';
 
 /** Without its secret: what the list keeps of a subscription the server has just answered with. */
 function listed(sub: WebhookSubscription | WebhookSubscriptionWithSecret): WebhookSubscription {
@@ -31,7 +32,7 @@ function listed(sub: WebhookSubscription | WebhookSubscriptionWithSecret): Webho
 
 /** The partner console's webhook section: subscriptions, their secrets (shown once), tests and deliveries. */
 export function WebhooksCard() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const api = useApi();
   const queryClient = useQueryClient();
   const { message } = App.useApp();
@@ -117,16 +118,14 @@ export function WebhooksCard() {
       key: 'state',
       render: (_: unknown, sub) =>
         sub.active ? (
-          <Badge status="success" text={t('webhooks.active')} />
+          <Badge status="success" text={t('webhooks.active')} style={{ whiteSpace: 'nowrap' }} />
+        ) : sub.disabled_reason ? (
+          // the stored reason is English only: the list says it in the user's language
+          <Tooltip title={inLanguage(i18n, AUTO_DISABLED_HELP)}>
+            <Badge status="error" text={inLanguage(i18n, AUTO_DISABLED)} style={{ whiteSpace: 'nowrap' }} />
+          </Tooltip>
         ) : (
-          <Space orientation="vertical" size={0}>
-            <Badge status="default" text={t('webhooks.disabled')} />
-            {sub.disabled_reason ? (
-              <Typography.Text type="danger" style={{ fontSize: 12 }}>
-                {sub.disabled_reason}
-              </Typography.Text>
-            ) : null}
-          </Space>
+          <Badge status="default" text={t('webhooks.disabled')} style={{ whiteSpace: 'nowrap' }} />
         ),
     },
     { title: t('webhooks.created'), dataIndex: 'created_at', key: 'created', width: 160, render: (value: string) => <DateTime value={value} /> },
@@ -134,6 +133,7 @@ export function WebhooksCard() {
       title: t('webhooks.actions'),
       key: 'actions',
       width: 230,
+      fixed: 'right',
       render: (_: unknown, sub) => (
         <Space orientation="vertical" size={4}>
           <Space size={4}>
@@ -219,7 +219,9 @@ export function WebhooksCard() {
           dataSource={rows}
           loading={subscriptions.isPending}
           pagination={false}
-          scroll={{ x: 880 }}
+          // auto: the URL takes what the other columns leave (a fixed column would make it fixed)
+          tableLayout="auto"
+          scroll={{ x: 960 }}
           rowClassName={(sub) => (sub.active ? 'webhook-row' : 'webhook-row webhook-row--disabled')}
           locale={{ emptyText: t('webhooks.none') }}
         />
