@@ -72,5 +72,12 @@ e2e: install  ## build the web app and run the browser tests (Debian's Chromium,
 	    echo "• installing Chromium …"; apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: apt-get install -y chromium"; exit 1; fi; \
 	fi
+	@# a Chinese font, or every zh-CN screenshot shows boxes
+	@if command -v fc-list >/dev/null && [ -z "$$(fc-list :lang=zh 2>/dev/null | head -1)" ] \
+	  && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "• installing a Chinese font (fonts-wqy-microhei) …"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+	    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }; \
+	fi
 	cd frontend && ( [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error ) \
 	  && npm run build && npx playwright test -c e2e/playwright.config.ts
