@@ -33,26 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 
 from yidan.core.embedded import to_libpq_url
 
-DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-# -- scratch databases --------------------------------------------------------------------------------
-
-
-def scratch_database(admin: str, prefix: str) -> tuple[str, str]:
-    """A new empty database on the server: its name and URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(to_libpq_url(admin), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, query = admin.partition("?")
-    return name, base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-
-
-def drop_database(admin: str, name: str) -> None:
-    """Remove the scratch database."""
-    with psycopg.connect(to_libpq_url(admin), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def partner_api_key(session: Any, org_id: uuid.UUID, scopes: list[str]) -> str:
@@ -267,7 +248,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=10, help="database pool size (as YIDAN_DB_POOL_SIZE)")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    from gateway import raise_fd_limit
+    from scratch import raise_fd_limit
 
     raise_fd_limit(100_000)
     try:

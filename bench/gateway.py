@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import signal
 import statistics
 import struct
@@ -40,6 +39,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 
+from scratch import DEFAULT_ADMIN_URL, drop_database, raise_fd_limit, scratch_database
+
 from yidan.core.embedded import to_libpq_url, to_sqlalchemy_url
 from yidan.core.migrate import upgrade
 from yidan.tracking.decoders.fix import Fix
@@ -49,15 +50,6 @@ from yidan.tracking.pipeline import PHASES
 from yidan.tracking.terminal_client import location_body
 
 AUTH_CODE = "bench-code"
-
-
-def raise_fd_limit(need: int) -> int:
-    """Raise the open-files limit to what K sockets need (up to the hard limit); the limit in force."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = min(hard, max(soft, need))
-    if want > soft:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    return want
 
 
 # -- the gateway process ------------------------------------------------------------------------------
@@ -415,21 +407,6 @@ async def drive(args: argparse.Namespace, port: int, phones: list[str], gateway:
 # -- database -----------------------------------------------------------------------------------------
 
 
-def scratch_database(admin: str) -> tuple[str, str]:
-    """A new empty database on the server: its name and URL."""
-    name = f"yidan_bench_gw_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(to_libpq_url(admin), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, query = admin.partition("?")
-    return name, base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-
-
-def drop_database(admin: str, name: str) -> None:
-    """Remove the scratch database."""
-    with psycopg.connect(to_libpq_url(admin), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def provision(url: str, count: int) -> list[str]:
     """`count` terminals with a known authentication code, each mounted on its own truck."""
     phones = [f"1{66_0000_0000 + i:010d}" for i in range(count)]
@@ -564,8 +541,8 @@ def main() -> None:
             f"  open-files limit {fd_limit}: running {fd_limit - 200} terminals instead of {args.terminals}"
         )
         args.terminals = fd_limit - 200
-    admin = to_sqlalchemy_url(args.database_url or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    name, url = scratch_database(admin)
+    admin = to_sqlalchemy_url(args.database_url or DEFAULT_ADMIN_URL)
+    name, url = scratch_database(admin, "yidan_bench_gw")
     servers: list[subprocess.Popen[str]] = []
     try:
         upgrade(url)

@@ -36,17 +36,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 
-from api_server import (
-    DEFAULT_ADMIN_URL,
-    DEFAULT_REDIS_URL,
-    ApiServer,
-    count_positions,
-    drop_database,
-    partner_api_key,
-    pct,
-    print_table,
-    scratch_database,
-)
+from api_server import DEFAULT_REDIS_URL, ApiServer, count_positions, partner_api_key, pct, print_table
+from scratch import DEFAULT_ADMIN_URL, drop_database, scratch_database
 from sqlalchemy import insert
 
 from yidan.core.db import make_engine, make_sessionmaker

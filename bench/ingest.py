@@ -30,24 +30,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 
+from scratch import drop_database, scratch_database
+
 from yidan.core.db import make_engine, make_sessionmaker
 from yidan.core.embedded import to_libpq_url, to_sqlalchemy_url
 from yidan.core.migrate import upgrade
 from yidan.tracking.decoders.fix import Fix
 from yidan.tracking.pipeline import Pipeline
-
-
-def _scratch_database(admin: str) -> tuple[str, str]:
-    name = f"yidan_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(to_libpq_url(admin), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, query = admin.partition("?")
-    return name, base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-
-
-def _drop_database(admin: str, name: str) -> None:
-    with psycopg.connect(to_libpq_url(admin), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _provision(url: str, devices: int) -> list[str]:
@@ -215,7 +204,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
     admin = to_sqlalchemy_url(args.database_url or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    name, url = _scratch_database(admin)
+    name, url = scratch_database(admin, "yidan_bench")
     try:
         upgrade(url)
         phones = _provision(url, args.devices)
@@ -245,7 +234,7 @@ def main() -> None:
             args.json.write_text(json.dumps(result, indent=2, default=str))
     finally:
         if not args.keep:
-            _drop_database(admin, name)
+            drop_database(admin, name)
 
 
 if __name__ == "__main__":

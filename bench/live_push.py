@@ -39,18 +39,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 
-from api_server import (
-    DEFAULT_ADMIN_URL,
-    DEFAULT_REDIS_URL,
-    ApiServer,
-    count_positions,
-    drop_database,
-    partner_api_key,
-    pct,
-    print_table,
-    scratch_database,
-)
-from gateway import raise_fd_limit
+from api_server import DEFAULT_REDIS_URL, ApiServer, count_positions, partner_api_key, pct, print_table
+from scratch import DEFAULT_ADMIN_URL, drop_database, raise_fd_limit, scratch_database
 
 from yidan.core.db import make_engine, make_sessionmaker
 from yidan.core.embedded import to_sqlalchemy_url
