@@ -72,6 +72,45 @@ async def test_urls_and_event_types_are_validated_with_field_paths(client, partn
     assert (await client.get("/api/v1/webhooks", headers=partner.headers)).json() == []
 
 
+async def test_url_refusals_name_their_rule_with_a_stable_code(client, partner):
+    cases = [
+        ("http://erp.example.com/hooks", "url_not_https"),
+        ("ftp://erp.example.com/hooks", "url_not_absolute"),
+        ("not a url", "url_not_absolute"),
+        ("https://user:pw@erp.example.com/", "url_credentials"),
+        ("https://erp.example.com/hooks#top", "url_fragment"),
+        ("https://erp.example.com:port/hooks", "url_invalid"),
+    ]
+    for url, code in cases:
+        r = await client.post(
+            "/api/v1/webhooks", json={"url": url, "event_types": ["waybill.event"]}, headers=partner.headers
+        )
+        assert r.status_code == 422, (url, r.text)
+        problem = r.json()
+        assert problem["code"] == "validation_error"
+        [error] = problem["errors"]
+        assert error["field"] == "url" and error["code"] == code, (url, problem)
+        assert error["message"] and set(error) == {"field", "message", "code"}
+    made = await subscribe(client, partner, "https://erp.example.com/hooks")
+    r = await client.patch(
+        f"/api/v1/webhooks/{made['id']}", json={"url": "http://10.0.0.8/hook"}, headers=partner.headers
+    )
+    assert r.status_code == 422 and r.json()["errors"] == [
+        {
+            "field": "url",
+            "message": "must use https:// (plain http:// only to 127.0.0.1 or localhost)",
+            "code": "url_not_https",
+        }
+    ]
+
+
+async def test_field_errors_without_a_code_keep_their_shape(client, partner):
+    made = await subscribe(client, partner, "https://erp.example.com/")
+    r = await client.get(f"/api/v1/webhooks/{made['id']}/deliveries?cursor=garbage", headers=partner.headers)
+    assert r.status_code == 422, r.text
+    assert [set(e) for e in r.json()["errors"]] == [{"field", "message"}]
+
+
 async def test_plain_http_is_accepted_for_loopback_only(client, partner):
     for url in ("http://127.0.0.1:9000/hook", "http://localhost/hook", "http://[::1]:8080/x"):
         made = await subscribe(client, partner, url)

@@ -79,9 +79,12 @@ class ValidationFailed(DomainError):
     status, code, title = 422, "validation_error", "Validation failed"
 
 
-def field_error(field: str, message: str) -> ValidationFailed:
-    """A validation failure on one field."""
-    return ValidationFailed(f"{field}: {message}", errors=[{"field": field, "message": message}])
+def field_error(field: str, message: str, code: str | None = None) -> ValidationFailed:
+    """A validation failure on one field; `code`, when given, names the rule for clients to branch on."""
+    error = {"field": field, "message": message}
+    if code:
+        error["code"] = code
+    return ValidationFailed(f"{field}: {message}", errors=[error])
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -61,15 +61,21 @@ def check_url(url: str, policy: WebhookPolicy) -> str:
         host = parts.hostname
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError as exc:
-        raise field_error("url", f"not a valid URL: {exc}") from exc
+        raise field_error("url", f"not a valid URL: {exc}", code="url_invalid") from exc
     if parts.scheme not in ("https", "http") or not host:
-        raise field_error("url", "must be an absolute https:// URL")
+        raise field_error("url", "must be an absolute https:// URL", code="url_not_absolute")
     if parts.username is not None or parts.password is not None:
-        raise field_error("url", "must not carry a user name or password; verify the signature instead")
+        raise field_error(
+            "url",
+            "must not carry a user name or password; verify the signature instead",
+            code="url_credentials",
+        )
     if parts.fragment:
-        raise field_error("url", "must not have a #fragment")
+        raise field_error("url", "must not have a #fragment", code="url_fragment")
     if parts.scheme == "http" and not policy.allow_http and host not in LOOPBACK_HOSTS:
-        raise field_error("url", "must use https:// (plain http:// only to 127.0.0.1 or localhost)")
+        raise field_error(
+            "url", "must use https:// (plain http:// only to 127.0.0.1 or localhost)", code="url_not_https"
+        )
     return url
 
 

@@ -2,6 +2,8 @@
 export interface FieldError {
   field: string;
   message: string;
+  /** The stable name of the rule the field broke, when the API gives one (e.g. `url_not_https`). */
+  code?: string;
 }
 
 export interface ApiErrorInit {
@@ -64,7 +66,8 @@ function fieldErrorsFrom(value: unknown): FieldError[] {
       asString(record.field) ??
       (Array.isArray(record.loc) ? record.loc.map(String).join('.') : undefined);
     const message = asString(record.message) ?? asString(record.msg);
-    if (field !== undefined && message !== undefined) errors.push({ field, message });
+    const code = asString(record.code);
+    if (field !== undefined && message !== undefined) errors.push(code !== undefined ? { field, message, code } : { field, message });
   }
   return errors;
 }

@@ -1,13 +1,14 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
+import type { i18n as I18n } from 'i18next';
 import { Alert, Checkbox, Form, Input, Modal, Space, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/ApiContext';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType, type WebhookEventTypeInfo, type WebhookSubscription } from '../api/models';
-import { isApiError, type ApiError } from '../api/problem';
+import { isApiError, type ApiError, type FieldError } from '../api/problem';
 import { createWebhook, fetchWebhookEventTypes, updateWebhook, webhookKeys } from '../api/webhooks';
 import { ProblemAlert } from '../components/ProblemAlert';
-import { TOO_MANY_SUBSCRIPTIONS, inLanguage, urlErrorText } from './serverText';
+import { currentLanguage } from '../i18n';
 
 interface FormValues {
   url: string;
@@ -21,6 +22,12 @@ const FIELDS: readonly (keyof FormValues)[] = ['url', 'event_types', 'descriptio
 export function formField(path: string): keyof FormValues | null {
   const name = path.replace(/^body\./, '').split(/[.[]/)[0] as keyof FormValues;
   return FIELDS.includes(name) ? name : null;
+}
+
+/** A server-side field error in the user's language, by its code; one without a known code stays as it came. */
+export function fieldErrorText(i18n: I18n, error: FieldError): string {
+  const key = error.code ? `webhooks.fieldErrors.${error.code}` : null;
+  return key && i18n.exists(key) ? i18n.t(key) : error.message;
 }
 
 /** Creates a subscription (then shows its secret) or edits one: URL, event types, description. */
@@ -74,7 +81,7 @@ export function WebhookFormModal({
           failure.errors.flatMap((fieldError) => {
             const name = formField(fieldError.field);
             if (!name) return [];
-            return [{ name, errors: [name === 'url' ? urlErrorText(i18n, fieldError.message) : fieldError.message] }];
+            return [{ name, errors: [fieldErrorText(i18n, fieldError)] }];
           }),
         );
       }
@@ -99,7 +106,7 @@ export function WebhookFormModal({
       {error && !error.errors.some((fieldError) => formField(fieldError.field)) ? (
         <div style={{ marginBottom: 16 }}>
           {error.code === 'too_many_subscriptions' ? (
-            <Alert type="error" showIcon role="alert" title={inLanguage(i18n, TOO_MANY_SUBSCRIPTIONS)} />
+            <Alert type="error" showIcon role="alert" title={t('webhooks.tooManySubscriptions')} />
           ) : (
             <ProblemAlert error={error} />
           )}
@@ -125,7 +132,7 @@ export function WebhookFormModal({
           <Checkbox.Group style={{ width: '100%' }}>
             <Space orientation="vertical" size={6}>
               {types.map((info) => {
-                const help = inLanguage(i18n, info);
+                const help = currentLanguage(i18n) === 'en' ? info.en : info.zh;
                 return (
                   <Checkbox key={info.type} value={info.type}>
                     <span>{t(`webhooks.types.${info.type}`)}</span> <Typography.Text code>{info.type}</Typography.Text>

@@ -91,31 +91,72 @@ describe('WebhooksCard', () => {
     expect(document.body).not.toHaveTextContent('c2VjcmV0LXZhbHVlLWZvci10ZXN0cw');
   }, 40_000); // the longest flow of the file: two dialogs and a list update
 
-  it('shows the server’s field errors on the form', async () => {
+  /** Submits the new-subscription form with this URL against a server that refuses it with these field errors. */
+  async function refused(url: string, errors: Record<string, unknown>[], language: 'zh-CN' | 'en' = 'zh-CN') {
     const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
-      const url = String(input);
-      if (url.endsWith('/webhooks/event-types')) return jsonResponse(catalogue);
+      const path = String(input);
+      if (path.endsWith('/webhooks/event-types')) return jsonResponse(catalogue);
       if (init?.method === 'POST') {
-        return problemResponse(422, {
-          code: 'validation_error',
-          title: 'Validation failed',
-          detail: 'url: must use https://',
-          errors: [{ field: 'url', message: 'must use https:// (plain http:// only to 127.0.0.1 or localhost)' }],
-        });
+        return problemResponse(422, { code: 'validation_error', title: 'Validation failed', detail: `url: ${String(errors[0]!.message)}`, errors });
+      }
+      return jsonResponse([]);
+    });
+    const user = userEvent.setup();
+    renderWithApp(<WebhooksCard />, { tokens: { accessToken: 'a', refreshToken: 'r' }, fetch: fetchMock, language });
+    await user.click(await screen.findByRole('button', { name: language === 'en' ? /New subscription/ : /新建订阅/ }));
+    const dialog = await screen.findByRole('dialog');
+    await user.click(within(dialog).getByLabelText(language === 'en' ? 'Endpoint URL' : '接收地址'));
+    await user.paste(url);
+    await user.click(within(dialog).getByRole('button', { name: language === 'en' ? /Create/ : /创\s*建/ }));
+    return dialog;
+  }
+
+  it('shows the server’s field errors on the form, in the user’s language by their code', async () => {
+    const dialog = await refused('http://erp.example.com/', [
+      { field: 'url', message: 'must use https:// (plain http:// only to 127.0.0.1 or localhost)', code: 'url_not_https' },
+    ]);
+    // the server checks in English; the form says it in the user's language, from the code
+    expect(await within(dialog).findByText('请使用 https:// 地址（http:// 仅限 127.0.0.1 或 localhost）')).toBeInTheDocument();
+    expect(within(dialog).queryByText(/plain http/)).not.toBeInTheDocument();
+  });
+
+  it('translates by the code, not by the wording of the message', async () => {
+    const dialog = await refused(
+      'https://erp.example.com/#top',
+      [{ field: 'url', message: 'fragments are not allowed here', code: 'url_fragment' }],
+      'en',
+    );
+    expect(await within(dialog).findByText('Leave the #fragment out of the URL')).toBeInTheDocument();
+    expect(within(dialog).queryByText(/not allowed here/)).not.toBeInTheDocument();
+  });
+
+  it('shows the server’s message as it came when its code is unknown or absent', async () => {
+    const unknown = await refused('https://erp.example.com/x', [{ field: 'url', message: 'is on the blocklist', code: 'url_blocked' }]);
+    expect(await within(unknown).findByText('is on the blocklist')).toBeInTheDocument();
+  });
+
+  it('shows a field error without a code as the server wrote it', async () => {
+    const dialog = await refused('https://erp.example.com/y', [{ field: 'url', message: 'must use https:// (plain http:// only to 127.0.0.1 or localhost)' }]);
+    expect(await within(dialog).findByText('must use https:// (plain http:// only to 127.0.0.1 or localhost)')).toBeInTheDocument();
+  });
+
+  it('says an organisation has as many subscriptions as it may, in the user’s language', async () => {
+    const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
+      if (String(input).endsWith('/webhooks/event-types')) return jsonResponse(catalogue);
+      if (init?.method === 'POST') {
+        return problemResponse(409, { code: 'too_many_subscriptions', title: 'Conflict', detail: 'an organisation can have at most 20 webhook subscriptions' });
       }
       return jsonResponse([]);
     });
     const user = userEvent.setup();
     renderWithApp(<WebhooksCard />, { tokens: { accessToken: 'a', refreshToken: 'r' }, fetch: fetchMock });
-    expect(await screen.findByText('还没有 Webhook 订阅')).toBeInTheDocument();
-    await user.click(screen.getByRole('button', { name: /新建订阅/ }));
+    await user.click(await screen.findByRole('button', { name: /新建订阅/ }));
     const dialog = await screen.findByRole('dialog');
     await user.click(within(dialog).getByLabelText('接收地址'));
-    await user.paste('http://erp.example.com/');
+    await user.paste('https://erp.example.com/z');
     await user.click(within(dialog).getByRole('button', { name: /创\s*建/ }));
-    // the server checks in English; the form says it in the user's language
-    expect(await within(dialog).findByText('请使用 https:// 地址（http:// 仅限 127.0.0.1 或 localhost）')).toBeInTheDocument();
-    expect(within(dialog).queryByText(/plain http/)).not.toBeInTheDocument();
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('本组织的 Webhook 订阅数已达上限，请先删除一个订阅。');
+    expect(dialog).not.toHaveTextContent('at most 20');
   });
 
   it('says a subscription Yidan disabled itself was disabled, in the user’s language', async () => {

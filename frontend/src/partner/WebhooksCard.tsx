@@ -22,7 +22,6 @@ import { DateTime } from '../time/DateTime';
 import { WebhookDeliveriesDrawer } from './WebhookDeliveries';
 import { WebhookFormModal } from './WebhookFormModal';
 import { WebhookSecretModal } from './WebhookSecretModal';
-import { AUTO_DISABLED, AUTO_DISABLED_HELP, inLanguage } from './serverText';
 
 /** Without its secret: what the list keeps of a subscription the server has just answered with. */
 function listed(sub: WebhookSubscription | WebhookSubscriptionWithSecret): WebhookSubscription {
@@ -32,7 +31,7 @@ function listed(sub: WebhookSubscription | WebhookSubscriptionWithSecret): Webho
 
 /** The partner console's webhook section: subscriptions, their secrets (shown once), tests and deliveries. */
 export function WebhooksCard() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const api = useApi();
   const queryClient = useQueryClient();
   const { message } = App.useApp();
@@ -121,8 +120,8 @@ export function WebhooksCard() {
           <Badge status="success" text={t('webhooks.active')} style={{ whiteSpace: 'nowrap' }} />
         ) : sub.disabled_reason ? (
           // the stored reason is English only: the list says it in the user's language
-          <Tooltip title={inLanguage(i18n, AUTO_DISABLED_HELP)}>
-            <Badge status="error" text={inLanguage(i18n, AUTO_DISABLED)} style={{ whiteSpace: 'nowrap' }} />
+          <Tooltip title={t('webhooks.autoDisabledHelp')}>
+            <Badge status="error" text={t('webhooks.autoDisabled')} style={{ whiteSpace: 'nowrap' }} />
           </Tooltip>
         ) : (
           <Badge status="default" text={t('webhooks.disabled')} style={{ whiteSpace: 'nowrap' }} />
