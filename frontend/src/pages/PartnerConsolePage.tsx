@@ -1,7 +1,6 @@
-import { ApiOutlined, CopyOutlined, KeyOutlined, PlusOutlined, StopOutlined } from '@ant-design/icons';
+import { ApiOutlined, KeyOutlined, PlusOutlined, StopOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
-  Alert,
   App,
   Badge,
   Button,
@@ -26,7 +25,7 @@ import { createApiKey, fetchApiKeys, moreKeys, revokeApiKey } from '../api/endpo
 import { API_KEY_SCOPES, type ApiKey, type ApiKeyCreated, type Scope } from '../api/models';
 import { isApiError, type ApiError } from '../api/problem';
 import { ProblemAlert } from '../components/ProblemAlert';
-import { copyText } from '../partner/clipboard';
+import { ShownOnceModal } from '../partner/ShownOnceModal';
 import { WebhooksCard } from '../partner/WebhooksCard';
 import { DateTime } from '../time/DateTime';
 
@@ -37,46 +36,21 @@ interface CreateValues {
 
 function NewKeyModal({ created, onClose }: { created: ApiKeyCreated | null; onClose: () => void }) {
   const { t } = useTranslation();
-  const { message } = App.useApp();
   return (
-    <Modal
-      open={created !== null}
+    <ShownOnceModal
+      secret={created?.key ?? null}
       title={t('partner.newKeyTitle')}
-      onCancel={onClose}
-      mask={{ closable: false }}
-      destroyOnHidden
-      footer={
-        <Button type="primary" onClick={onClose}>
-          {t('partner.done')}
-        </Button>
+      warning={t('partner.showOnce')}
+      caption={created ? t('partner.keyFor', { name: created.name }) : ''}
+      label={t('partner.secret')}
+      testId="new-api-key"
+      help={
+        <>
+          {t('partner.howToUse')} <Typography.Text code>X-API-Key: {created?.prefix}…</Typography.Text>
+        </>
       }
-    >
-      {created ? (
-        <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
-          <Alert type="warning" showIcon title={t('partner.showOnce')} />
-          <div>
-            <Typography.Text type="secondary">{t('partner.keyFor', { name: created.name })}</Typography.Text>
-            <Space.Compact style={{ width: '100%', marginTop: 4 }}>
-              <Input readOnly value={created.key} className="mono" aria-label={t('partner.secret')} data-testid="new-api-key" onFocus={(event) => event.target.select()} />
-              <Button
-                icon={<CopyOutlined />}
-                onClick={() =>
-                  void copyText(created.key).then(
-                    () => void message.success(t('partner.copied')),
-                    () => void message.error(t('partner.copyFailed')),
-                  )
-                }
-              >
-                {t('partner.copy')}
-              </Button>
-            </Space.Compact>
-          </div>
-          <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-            {t('partner.howToUse')} <Typography.Text code>X-API-Key: {created.prefix}…</Typography.Text>
-          </Typography.Paragraph>
-        </Space>
-      ) : null}
-    </Modal>
+      onClose={onClose}
+    />
   );
 }
 
