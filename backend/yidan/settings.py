@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=0, description="`yidan gateway` processes sharing the port (0: one per CPU)"
     )
 
+    live_recheck_s: float = Field(
+        default=60.0, description="how often an open live stream checks its caller and the waybill again"
+    )
+
     # no Stripe key: `yidan serve` starts localstripe and payments run in test mode
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import uvicorn
 from httpx import AsyncClient
 from sqlalchemy import insert, select
@@ -22,6 +23,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from tests.conftest import CORPORA, waybill_body
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from yidan.identity.principal import OrgKind, Role
 from yidan.tracking.decoders.fix import Fix
@@ -316,3 +319,71 @@ async def serve(app: Any) -> AsyncIterator[str]:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 5)
         sock.close()
+
+
+# ---- clients of the live streams ----
+
+SUBSCRIPTION = """
+subscription Track($number: String!) {
+  waybillTracking(number: $number) {
+    waybillNumber legSeq mode device vehicle fixTime lat lon speedKmh courseDeg
+  }
+}
+"""
+
+
+@contextlib.asynccontextmanager
+async def live_stream(url: str, number: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
+    """An open SSE stream of a waybill."""
+    async with (
+        httpx.AsyncClient(base_url=f"http://{url}", timeout=10) as http,
+        http.stream("GET", f"/api/v1/waybills/{number}/live", headers=headers) as r,
+    ):
+        yield r
+
+
+async def sse_frames(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
+    """(event, data) frames of an SSE body; comments come as ("comment", text)."""
+    event, data = "message", []
+    async for line in response.aiter_lines():
+        if line.startswith(":"):
+            yield "comment", line[1:].strip()
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].strip())
+        elif line == "" and data:
+            yield event, "\n".join(data)
+            event, data = "message", []
+
+
+async def next_position(frames: AsyncIterator[tuple[str, str]], wait_s: float = 5.0) -> dict[str, Any]:
+    """The next position frame's fix; AssertionError when the stream ends first."""
+    async with asyncio.timeout(wait_s):
+        async for event, data in frames:
+            if event == "position":
+                body: dict[str, Any] = json.loads(data)
+                return body
+    raise AssertionError("stream ended")
+
+
+async def subscribe_ws(
+    url: str, number: str, payload: dict[str, Any], headers: dict[str, str] | None = None
+) -> ClientConnection:
+    """A graphql-transport-ws connection (connection_init with payload) subscribed as id "1" to a waybill."""
+    ws = await connect(
+        f"ws://{url}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")], additional_headers=headers
+    )
+    await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+    ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert ack["type"] == "connection_ack", ack
+    await ws.send(
+        json.dumps(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": SUBSCRIPTION, "variables": {"number": number}},
+            }
+        )
+    )
+    return ws

@@ -27,12 +27,15 @@ from tests.tracking.live_support import (
     book,
     closed_port,
     eventually,
+    live_stream,
+    next_position,
     serve,
+    sse_frames,
     store_positions,
     stored,
+    subscribe_ws,
     vehicle,
 )
-from websockets.asyncio.client import connect
 
 from yidan.core.redis import make_redis
 from yidan.identity.principal import Role
@@ -44,13 +47,6 @@ from yidan.tracking.pipeline import Pipeline
 from yidan.tracking.stored import FixFlag, LegRef
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
-SUBSCRIPTION = """
-subscription Track($number: String!) {
-  waybillTracking(number: $number) {
-    waybillNumber legSeq mode device vehicle fixTime lat lon speedKmh courseDeg
-  }
-}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -76,40 +72,6 @@ def _fake_carrier(name: str):  # type: ignore[no-untyped-def]
     from tests.tracking.live_support import Carrier
 
     return Carrier(uuid.uuid4(), name, uuid.uuid4(), f"dev-{name}", "jt808")
-
-
-@contextlib.asynccontextmanager
-async def _live(url: str, number: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
-    """An open SSE stream of a waybill."""
-    async with (
-        httpx.AsyncClient(base_url=f"http://{url}", timeout=10) as http,
-        http.stream("GET", f"/api/v1/waybills/{number}/live", headers=headers) as r,
-    ):
-        yield r
-
-
-async def _sse(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
-    """(event, data) frames of an SSE body; comments come as ("comment", text)."""
-    event, data = "message", []
-    async for line in response.aiter_lines():
-        if line.startswith(":"):
-            yield "comment", line[1:].strip()
-        elif line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
-        elif line == "" and data:
-            yield event, "\n".join(data)
-            event, data = "message", []
-
-
-async def _next_position(frames: AsyncIterator[tuple[str, str]], wait_s: float = 5.0) -> dict[str, Any]:
-    async with asyncio.timeout(wait_s):
-        async for event, data in frames:
-            if event == "position":
-                body: dict[str, Any] = json.loads(data)
-                return body
-    raise AssertionError("stream ended")
 
 
 # ---- messages and publishing ----
@@ -329,17 +291,17 @@ async def test_sse_sends_latest_positions_then_live_ones(
     await assign(sessionmaker, wb.legs[1], ship.vehicle_id, T0 - timedelta(days=1))
     await store_positions(sessionmaker, [stored(ship, T0, *NBCT, [wb.ref(1)], speed=0.0)])
     publisher = LivePublisher(app.state.redis, sessionmaker)
-    async with _live(live_server, wb.number, wb.shipper_headers) as r:
+    async with live_stream(live_server, wb.number, wb.shipper_headers) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
-        frames = _sse(r)
-        first = await _next_position(frames)
+        frames = sse_frames(r)
+        first = await next_position(frames)
         assert first["device"] == ship.identifier and first["vehicle"] == ship.reference
         assert first["fix_time"] == utc_iso(T0) and first["lat"] == NBCT[0] and first["leg_seq"] == 1
         later = stored(ship, T0 + timedelta(minutes=1), *EAST_CHINA_SEA, [wb.ref(1)], speed=25.0, course=80.0)
         started = time.perf_counter()
         await publisher.publish([later])
-        live = await _next_position(frames)
+        live = await next_position(frames)
         print(f"\nSSE: publish → client {1000 * (time.perf_counter() - started):.1f} ms")
         assert live["fix_time"] == utc_iso(later.fix.fix_time) and live["course_deg"] == 80.0
         assert live["waybill"] == wb.number and live["mode"] == "VESSEL"
@@ -349,10 +311,10 @@ async def test_sse_keep_alive_comments(client, factory, app, live_server) -> Non
     wb = await book(client, factory)
     app.state.live_keepalive_s = 0.2
     try:
-        async with _live(live_server, wb.number, wb.shipper_headers) as r:
+        async with live_stream(live_server, wb.number, wb.shipper_headers) as r:
             comments = []
             async with asyncio.timeout(3):
-                async for event, text in _sse(r):
+                async for event, text in sse_frames(r):
                     if event == "comment":
                         comments.append(text)
                     if comments.count("keep-alive") >= 2:
@@ -436,7 +398,7 @@ async def test_sse_fan_out_and_a_stalled_client_does_not_hold_up_the_others(
                 "GET", f"/api/v1/waybills/{wb.number}/live", headers=wb.shipper_headers
             ) as r:
                 assert r.status_code == 200
-                async for event, data in _sse(r):
+                async for event, data in sse_frames(r):
                     if event == "comment" and data == "live":
                         connected += 1
                         if connected == n:
@@ -488,25 +450,6 @@ async def test_sse_fan_out_and_a_stalled_client_does_not_hold_up_the_others(
 # ---- GraphQL subscription over a real websocket ----
 
 
-async def _subscribe(url: str, number: str, payload: dict[str, Any], headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    ws = await connect(
-        f"ws://{url}/graphql", subprotocols=["graphql-transport-ws"], additional_headers=headers
-    )
-    await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-    ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
-    assert ack["type"] == "connection_ack", ack
-    await ws.send(
-        json.dumps(
-            {
-                "id": "1",
-                "type": "subscribe",
-                "payload": {"query": SUBSCRIPTION, "variables": {"number": number}},
-            }
-        )
-    )
-    return ws
-
-
 async def test_graphql_subscription_streams_positions(
     client, factory, sessionmaker, app, live_server
 ) -> None:
@@ -514,7 +457,7 @@ async def test_graphql_subscription_streams_positions(
     ship = await vehicle(sessionmaker, wb.carrier_org_id, VehicleKind.VESSEL, since=T0 - timedelta(days=1))
     await assign(sessionmaker, wb.legs[1], ship.vehicle_id, T0 - timedelta(days=1))
     await store_positions(sessionmaker, [stored(ship, T0, *NBCT, [wb.ref(1)])])
-    ws = await _subscribe(live_server, wb.number, {"Authorization": wb.shipper_headers["Authorization"]})
+    ws = await subscribe_ws(live_server, wb.number, {"Authorization": wb.shipper_headers["Authorization"]})
     try:
         first = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert first["type"] == "next", first
@@ -541,7 +484,7 @@ async def test_graphql_subscription_with_credentials_in_the_handshake(
     ship = await vehicle(sessionmaker, wb.carrier_org_id, VehicleKind.VESSEL, since=T0 - timedelta(days=1))
     await assign(sessionmaker, wb.legs[1], ship.vehicle_id, T0 - timedelta(days=1))
     await store_positions(sessionmaker, [stored(ship, T0, *NBCT, [wb.ref(1)])])
-    ws = await _subscribe(live_server, wb.number, {}, headers=wb.shipper_headers)
+    ws = await subscribe_ws(live_server, wb.number, {}, headers=wb.shipper_headers)
     try:
         msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert (
@@ -554,7 +497,7 @@ async def test_graphql_subscription_with_credentials_in_the_handshake(
 async def test_graphql_subscription_tenancy(client, factory, live_server) -> None:
     wb = await book(client, factory)
     stranger = await factory.account(Role.SHIPPER)
-    ws = await _subscribe(live_server, wb.number, {"Authorization": stranger.headers["Authorization"]})
+    ws = await subscribe_ws(live_server, wb.number, {"Authorization": stranger.headers["Authorization"]})
     try:
         msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert msg["type"] in ("next", "error"), msg
@@ -562,14 +505,14 @@ async def test_graphql_subscription_tenancy(client, factory, live_server) -> Non
         assert errors[0]["extensions"]["code"] == "not_found", errors
     finally:
         await ws.close()
-    ws = await _subscribe(live_server, wb.number, {})
+    ws = await subscribe_ws(live_server, wb.number, {})
     try:
         msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
         errors = msg["payload"]["errors"] if msg["type"] == "next" else msg["payload"]
         assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED", errors
     finally:
         await ws.close()
-    ws = await _subscribe(live_server, wb.number, {"Authorization": "Bearer not-a-token"})
+    ws = await subscribe_ws(live_server, wb.number, {"Authorization": "Bearer not-a-token"})
     try:
         msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
         errors = msg["payload"]["errors"] if msg["type"] == "next" else msg["payload"]
@@ -592,8 +535,8 @@ async def test_a_fix_submitted_to_the_app_pipeline_reaches_an_sse_client(
     wb = await book(client, factory)
     ship = await vehicle(sessionmaker, wb.carrier_org_id, VehicleKind.VESSEL, since=T0 - timedelta(days=1))
     await assign(sessionmaker, wb.legs[1], ship.vehicle_id, T0 - timedelta(days=1))
-    async with _live(live_server, wb.number, wb.shipper_headers) as r:
-        frames = _sse(r)
+    async with live_stream(live_server, wb.number, wb.shipper_headers) as r:
+        frames = sse_frames(r)
         async with asyncio.timeout(5):
             async for event, data in frames:
                 if event == "comment" and data == "live":
@@ -610,7 +553,7 @@ async def test_a_fix_submitted_to_the_app_pipeline_reaches_an_sse_client(
         report = await app.state.pipeline.submit([fix])
         acked = time.perf_counter()
         assert report.stored == 1
-        got = await _next_position(frames)
+        got = await next_position(frames)
         done = time.perf_counter()
         print(
             f"\npipeline: submit → commit {1000 * (acked - started):.1f} ms, commit → SSE client {1000 * (done - acked):.1f} ms"

@@ -9,6 +9,9 @@ subscribes to a waybill's channel while someone listens and hands each message t
 ``Subscription``. A subscription coalesces per vehicle — it holds at most the newest undelivered fix of
 each vehicle, and never one older than what it already delivered — so a slow client costs a bounded dict
 and never slows the hub or the other clients.
+
+An open stream goes on only while its caller may listen (``live_auth.StreamGuard``): the SSE body ends
+with an ``event: reauthenticate`` frame when the guard says no.
 """
 
 from __future__ import annotations
@@ -32,11 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from yidan.core.clock import utcnow
-from yidan.core.errors import NotFound
-from yidan.identity.principal import Principal
+from yidan.tracking.live_auth import StreamEnded, StreamGuard
 from yidan.tracking.models import Device, DeviceBinding, LatestPosition, LegAssignment, Vehicle, VehicleKind
 from yidan.tracking.stored import FixFlag, StoredFix
-from yidan.waybills import service as waybills
 from yidan.waybills.lifecycle import LegStatus, Mode
 from yidan.waybills.models import Leg, Waybill
 
@@ -442,17 +443,7 @@ class LiveHub:
             sub.offer(fix)
 
 
-# ---- who may listen, and what a new subscriber sees first ----
-
-
-async def visible_waybill_id(session: AsyncSession, principal: Principal, number: str) -> uuid.UUID:
-    """The id of a waybill the caller may see, decided as for reading the waybill itself; else NotFound."""
-    found = await session.scalar(
-        select(Waybill.id).where(Waybill.number == number.strip().upper(), waybills.visible_clause(principal))
-    )
-    if found is None:
-        raise NotFound(f"waybill {number} not found")
-    return found
+# ---- what a new subscriber sees first ----
 
 
 async def latest_for(session: AsyncSession, waybill_id: uuid.UUID) -> list[LiveFix]:
@@ -532,22 +523,44 @@ def sse_event(fix: LiveFix) -> str:
     return f"event: position\ndata: {fix.to_json()}\n\n"
 
 
+def sse_end(end: StreamEnded) -> str:
+    """The last frame of a stream that may not go on: `event: reauthenticate` with {code, detail}."""
+    return f"event: reauthenticate\ndata: {json.dumps(end.as_dict(), separators=(',', ':'))}\n\n"
+
+
+# a timer may fire a hair early: a keep-alive this close to due is sent rather than waited for again
+_KEEPALIVE_SLACK_S = 0.01
+
+
 async def sse_stream(
     sub: Subscription,
     initial: Sequence[LiveFix],
     *,
     keepalive_s: float = 15.0,
     refresh: Callable[[], Awaitable[Sequence[LiveFix]]] | None = None,
+    guard: StreamGuard | None = None,
 ) -> AsyncIterator[str]:
-    """The SSE body: latest positions, then live ones as they come, with keep-alive comments when idle."""
+    """The SSE body: latest positions, then live ones as they come, with keep-alive comments when idle;
+    with a guard, a final `reauthenticate` frame once the caller may no longer listen."""
     yield "retry: 3000\n\n"
     for fix in initial:
         sub.offer(fix)
     for fix in sub.drain():
         yield sse_event(fix)
     yield ": live\n\n"
+    keepalive_at = time.monotonic() + keepalive_s
     while True:
-        batch = await sub.next(keepalive_s)
+        wait = keepalive_at - time.monotonic()
+        if guard is not None:
+            wait = min(wait, guard.wait_s())
+        batch = await sub.next(max(wait, 0.0))
+        if guard is not None:
+            try:
+                # before anything more is sent: what arrived meanwhile is no longer the caller's to see
+                await guard.check()
+            except StreamEnded as end:
+                yield sse_end(end)
+                return
         if sub.resync and refresh is not None:
             sub.resync = False
             # the hub lost Redis: whatever was missed is at least in the latest positions
@@ -556,7 +569,10 @@ async def sse_stream(
             batch = [*batch, *sub.drain()]
         sub.resync = False
         if not batch:
-            yield ": keep-alive\n\n"
+            if time.monotonic() >= keepalive_at - _KEEPALIVE_SLACK_S:
+                keepalive_at = time.monotonic() + keepalive_s
+                yield ": keep-alive\n\n"
             continue
+        keepalive_at = time.monotonic() + keepalive_s
         for fix in batch:
             yield sse_event(fix)

@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Receive, Scope, Send
 
 from yidan.core.db import SessionDep
-from yidan.identity.deps import PrincipalDep, api_key_header, bearer, resolve_principal
+from yidan.identity.deps import PrincipalDep, api_key_header, bearer, client_ip, token_config
 from yidan.tracking import tracks
 from yidan.tracking.listeners import live_hub
-from yidan.tracking.live import LiveFix, channel, latest_for, sse_stream, visible_waybill_id
+from yidan.tracking.live import LiveFix, channel, latest_for, sse_stream
+from yidan.tracking.live_auth import Credentials, StreamGuard, recheck_interval
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
 
@@ -116,7 +117,15 @@ async def waybill_track(
                 "`event: position` frames whose data is a JSON fix (waybill, leg_seq, mode, device, "
                 "vehicle, fix_time, lat, lon, speed_kmh, course_deg): the latest position of each vehicle "
                 "first, then each new one; a slow client gets the newest per vehicle. Idle streams carry "
-                "keep-alive comments."
+                "keep-alive comments.\n\n"
+                "The stream stays authorised while it is open: it ends when the Bearer access token that "
+                "opened it expires, and the caller and the waybill are checked again every minute. A stream "
+                "that may not go on ends with a last `event: reauthenticate` frame whose data is "
+                '`{"code": …, "detail": …}`, then the server closes it. `code` is `token_expired` (refresh '
+                "the token with POST /api/v1/auth/refresh and reconnect with the new one), `key_revoked` "
+                "(the API key was revoked), `not_authorised` (the user was deactivated or removed) or "
+                "`not_found` (the waybill is no longer visible to you); only `token_expired` is cured by "
+                "reconnecting with a fresh token."
             ),
             "content": {"text/event-stream": {}},
         },
@@ -129,12 +138,26 @@ async def waybill_live(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     api_key: Annotated[str | None, Depends(api_key_header)],
 ) -> EventStreamResponse:
-    """Stream the waybill's vehicle positions as they are stored."""
+    """Stream the waybill's vehicle positions as they are stored, while the caller may see them."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    token = credentials.credentials if credentials is not None and credentials.credentials else None
+    presented = Credentials(
+        bearer=token,
+        api_key=None if token else api_key,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
     # a session of our own, closed before streaming: a stream must not hold a pooled connection for hours
     async with maker() as session:
-        principal = await resolve_principal(request, session, credentials, api_key)
-        waybill_id = await visible_waybill_id(session, principal, number)
+        guard = await StreamGuard.open(
+            session,
+            maker,
+            token_config(request),
+            presented,
+            number,
+            recheck_s=recheck_interval(request.app),
+        )
+    waybill_id = guard.waybill_id
     hub = live_hub(request.app)
     keepalive = float(getattr(request.app.state, "live_keepalive_s", KEEPALIVE_S))
 
@@ -146,7 +169,7 @@ async def waybill_live(
         async with hub.subscribe(channel(waybill_id)) as sub:
             # subscribed before reading the latest positions, so no fix falls between the two
             initial = await refresh()
-            async for chunk in sse_stream(sub, initial, keepalive_s=keepalive, refresh=refresh):
+            async for chunk in sse_stream(sub, initial, keepalive_s=keepalive, refresh=refresh, guard=guard):
                 yield chunk
 
     return EventStreamResponse(body(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

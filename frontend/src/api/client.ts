@@ -84,6 +84,16 @@ export class ApiClient {
     return this.send(path, options, `${accept}, application/problem+json`);
   }
 
+  /**
+   * Fresh tokens after the server refused `staleAccessToken` (a live stream it ended because the token
+   * expired): the refresh in flight is shared as for a 401, a token already replaced is simply returned.
+   * Null when the session is over.
+   */
+  renewAccessToken(staleAccessToken: string | undefined): Promise<Tokens | null> {
+    if (staleAccessToken === undefined) return Promise.resolve(this.tokens.get());
+    return this.refreshAfter(staleAccessToken);
+  }
+
   /** Exchanges email and password for tokens and keeps them. */
   async login(username: string, password: string): Promise<Tokens> {
     const body = await this.request<TokenResponse>('/auth/token', {

@@ -923,7 +923,7 @@ export interface paths {
         };
         /**
          * Live positions (Server-Sent Events)
-         * @description Stream the waybill's vehicle positions as they are stored.
+         * @description Stream the waybill's vehicle positions as they are stored, while the caller may see them.
          */
         get: operations["waybill_live_api_v1_waybills__number__live_get"];
         put?: never;
@@ -6156,7 +6156,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `event: position` frames whose data is a JSON fix (waybill, leg_seq, mode, device, vehicle, fix_time, lat, lon, speed_kmh, course_deg): the latest position of each vehicle first, then each new one; a slow client gets the newest per vehicle. Idle streams carry keep-alive comments. */
+            /**
+             * @description `event: position` frames whose data is a JSON fix (waybill, leg_seq, mode, device, vehicle, fix_time, lat, lon, speed_kmh, course_deg): the latest position of each vehicle first, then each new one; a slow client gets the newest per vehicle. Idle streams carry keep-alive comments.
+             *
+             *     The stream stays authorised while it is open: it ends when the Bearer access token that opened it expires, and the caller and the waybill are checked again every minute. A stream that may not go on ends with a last `event: reauthenticate` frame whose data is `{"code": …, "detail": …}`, then the server closes it. `code` is `token_expired` (refresh the token with POST /api/v1/auth/refresh and reconnect with the new one), `key_revoked` (the API key was revoked), `not_authorised` (the user was deactivated or removed) or `not_found` (the waybill is no longer visible to you); only `token_expired` is cured by reconnecting with a fresh token.
+             */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -71,6 +71,8 @@ export class GraphQLClient {
   private readonly fetchImpl: typeof fetch;
   private readonly createWsClient: NonNullable<GraphQLClientOptions['createWsClient']>;
   private ws: Promise<WsClient> | null = null;
+  /** The access token the socket last authenticated with (connection_init), once it has connected. */
+  private wsToken: string | undefined;
 
   constructor(options: GraphQLClientOptions) {
     this.tokens = options.tokens;
@@ -128,7 +130,13 @@ export class GraphQLClient {
   ): () => void {
     let unsubscribe: (() => void) | null = null;
     let cancelled = false;
-    this.ws ??= this.createWsClient(websocketUrl(this.url), () => this.authHeaders());
+    // The server resolves a socket's caller once, from connection_init: after the token was renewed
+    // (it expired, and the server ended the subscriptions it carried) a new subscription needs a new socket.
+    if (this.ws && this.wsToken !== undefined && this.wsToken !== this.tokens.get()?.accessToken) this.close();
+    this.ws ??= this.createWsClient(websocketUrl(this.url), () => {
+      this.wsToken = this.tokens.get()?.accessToken;
+      return this.authHeaders();
+    });
     this.ws
       .then((client) => {
         if (cancelled) return;
@@ -158,6 +166,7 @@ export class GraphQLClient {
   close(): void {
     const ws = this.ws;
     this.ws = null;
+    this.wsToken = undefined;
     void ws?.then((client) => client.dispose()).catch(() => undefined);
   }
 }
