@@ -71,11 +71,20 @@ async def test_other_tenants_get_404_for_appointments_passes_and_transactions(wo
             assert (await world.client.post(url, json=body, headers=h)).status_code == 404
         listed = (await world.client.get("/api/v1/gates/appointments", headers=h)).json()
         assert appt["id"] not in {a["id"] for a in listed}
-    # those involved see it: the shipper, the terminal operator
+        by_waybill = await world.client.get(
+            "/api/v1/gates/appointments", params={"waybill": _wb["number"]}, headers=h
+        )
+        assert by_waybill.status_code == 200 and by_waybill.json() == []
+    # those involved see it: the shipper, the terminal operator, also narrowed to the waybill
     for who in (world.shipper, world.gate_op):
         assert (
             await world.client.get(f"/api/v1/gates/appointments/{appt['id']}", headers=who.headers)
         ).status_code == 200
+        by_waybill = await world.client.get(
+            "/api/v1/gates/appointments", params={"waybill": _wb["number"]}, headers=who.headers
+        )
+        assert by_waybill.status_code == 200, by_waybill.text
+        assert [a["id"] for a in by_waybill.json()] == [appt["id"]]
     assert (
         await world.client.get(f"/api/v1/gates/transactions/{answer['id']}", headers=world.trucker.headers)
     ).status_code == 200

@@ -391,8 +391,11 @@ async def list_appointments(
     if status:
         query = query.where(GateAppointment.status.in_(status))
     if waybill_number:
-        query = query.join(Waybill, Waybill.id == GateAppointment.waybill_id).where(
-            Waybill.number == waybill_number.strip().upper()
+        # a subquery, not a join: the visibility rule's EXISTS on waybills must stay correlated to its own
+        query = query.where(
+            GateAppointment.waybill_id.in_(
+                select(Waybill.id).where(Waybill.number == waybill_number.strip().upper())
+            )
         )
     rows = (
         await session.execute(query.order_by(GateSlot.starts_at, GateAppointment.reference).limit(limit))
