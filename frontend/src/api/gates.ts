@@ -1,5 +1,19 @@
 import type { ApiClient } from './client';
-import type { Appointment, AppointmentInput, ArrivalsReport, DenialsReport, DwellReport, GatePass, GateTransaction, Lane, ScanInput, Slot } from './models';
+import type {
+  Appointment,
+  AppointmentInput,
+  ArrivalsReport,
+  DenialsReport,
+  DwellReport,
+  GatePass,
+  GateTransaction,
+  Lane,
+  LaneInput,
+  RescheduleInput,
+  ScanInput,
+  Slot,
+  SlotsInput,
+} from './models';
 
 const seg = encodeURIComponent;
 const opt = (signal?: AbortSignal) => (signal ? { signal } : {});
@@ -17,6 +31,26 @@ export function fetchAppointments(api: ApiClient, query: { gate?: string; day?: 
 /** A gate's slots of a day with capacity and bookings. */
 export function fetchSlots(api: ApiClient, gate: string, day: string, tz: string, signal?: AbortSignal): Promise<Slot[]> {
   return api.request<Slot[]>(`/gates/${seg(gate)}/slots`, { query: { day, tz }, ...opt(signal) });
+}
+
+/** A gate's slots that start within [from, to) (ISO instants). */
+export function fetchSlotsBetween(api: ApiClient, gate: string, from: string, to: string, signal?: AbortSignal): Promise<Slot[]> {
+  return api.request<Slot[]>(`/gates/${seg(gate)}/slots`, { query: { from, to }, ...opt(signal) });
+}
+
+/** Publishes slots for a window cut into slot_minutes pieces; slots already starting at the same time are kept. */
+export function publishSlots(api: ApiClient, gate: string, input: SlotsInput): Promise<Slot[]> {
+  return api.request<Slot[]>(`/gates/${seg(gate)}/slots`, { method: 'POST', json: input });
+}
+
+/** Sets one slot's capacity; the API refuses to go below what is booked (409 capacity_below_booked). */
+export function changeSlotCapacity(api: ApiClient, slotId: string, capacity: number): Promise<Slot> {
+  return api.request<Slot>(`/gates/slots/${seg(slotId)}`, { method: 'PATCH', json: { capacity } });
+}
+
+/** Creates or changes lanes of a gate; lanes not listed are left as they are. */
+export function publishLanes(api: ApiClient, gate: string, lanes: LaneInput[]): Promise<Lane[]> {
+  return api.request<Lane[]>(`/gates/${seg(gate)}/lanes`, { method: 'PUT', json: { lanes } });
 }
 
 /** A gate's lanes and their directions. */
@@ -53,6 +87,7 @@ export const gateKeys = {
   appointments: (gate: string, day: string) => ['gates', gate, 'appointments', day] as const,
   mine: (day: string) => ['gates', 'mine', day] as const,
   slots: (gate: string, day: string) => ['gates', gate, 'slots', day] as const,
+  slotsBetween: (gate: string, from: string, to: string) => ['gates', gate, 'slots', 'between', from, to] as const,
   lanes: (gate: string) => ['gates', gate, 'lanes'] as const,
 };
 
@@ -91,6 +126,11 @@ export function overrideScan(api: ApiClient, transactionId: string, decision: 'a
 /** Books a truck into a slot for a TRUCK leg's pickup or drop-off; the pass is issued at once. */
 export function bookAppointment(api: ApiClient, input: AppointmentInput): Promise<Appointment> {
   return api.request<Appointment>('/gates/appointments', { method: 'POST', json: input });
+}
+
+/** Moves an appointment to another slot (or truck or driver): the old pass is revoked and a new one issued. */
+export function rescheduleAppointment(api: ApiClient, appointmentId: string, input: RescheduleInput): Promise<Appointment> {
+  return api.request<Appointment>(`/gates/appointments/${seg(appointmentId)}/reschedule`, { method: 'POST', json: input });
 }
 
 /** Cancels an appointment: the place returns to the slot and the pass is revoked. */

@@ -1,4 +1,4 @@
-import { CopyOutlined, PrinterOutlined, StopOutlined } from '@ant-design/icons';
+import { StopOutlined, SwapOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, App, Button, Card, Col, DatePicker, Form, Input, InputNumber, Modal, Radio, Row, Select, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import type { Dayjs } from 'dayjs';
@@ -6,16 +6,17 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { useApi } from '../api/ApiContext';
-import { bookAppointment, cancelAppointment, fetchAppointments, fetchPassPdf, fetchPassQr, fetchSlots, gateKeys } from '../api/gates';
+import { bookAppointment, cancelAppointment, fetchAppointments, fetchSlots, gateKeys } from '../api/gates';
 import type { Appointment, Slot } from '../api/models';
 import type { ApiError } from '../api/problem';
 import { containerNumberMessage } from '../booking/ContainerInput';
 import { placeFieldErrors } from '../booking/fieldErrors';
 import { CN_PLATE } from '../booking/form';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { PassView } from '../gate/PassView';
+import { RescheduleModal } from '../gate/RescheduleModal';
 import { dayjs } from '../time/dayjs';
 import { useTimeZone } from '../time/TimeZoneContext';
-import { openBlobInNewTab } from '../waybills/downloadBlob';
 import { GateSelect, useDeskGate } from './GateDeskPage';
 
 interface BookValues {
@@ -32,34 +33,10 @@ const FORM_FIELDS = new Set(['waybill_number', 'leg_seq', 'kind', 'slot_id', 'tr
 
 function PassModal({ appointment, onClose }: { appointment: Appointment | null; onClose: () => void }) {
   const { t } = useTranslation();
-  const api = useApi();
-  const { message } = App.useApp();
   const pass = appointment?.gate_pass ?? null;
-  const qr = useQuery({
-    queryKey: ['gates', 'pass', pass?.id, 'qr'],
-    queryFn: async () => URL.createObjectURL(await fetchPassQr(api, pass!.id)),
-    enabled: Boolean(pass),
-    staleTime: Infinity,
-  });
   return (
     <Modal open={appointment !== null} onCancel={onClose} footer={null} title={t('gate.passOf', { reference: appointment?.reference ?? '' })}>
-      {pass ? (
-        <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
-          {qr.data ? <img src={qr.data} alt={t('gate.qrAlt', { plate: pass.truck_plate })} className="pass-qr" /> : null}
-          <Typography.Paragraph className="driver-message">{pass.driver_message}</Typography.Paragraph>
-          <Space wrap>
-            <Button
-              icon={<CopyOutlined />}
-              onClick={() => void navigator.clipboard?.writeText(pass.driver_message).then(() => void message.success(t('partner.copied')), () => void message.error(t('partner.copyFailed')))}
-            >
-              {t('appointments.copyMessage')}
-            </Button>
-            <Button icon={<PrinterOutlined />} onClick={() => void openBlobInNewTab(() => fetchPassPdf(api, pass.id), `${appointment?.reference ?? 'pass'}.pdf`)}>
-              {t('gate.print')}
-            </Button>
-          </Space>
-        </Space>
-      ) : null}
+      {pass && appointment ? <PassView pass={pass} reference={appointment.reference} /> : null}
     </Modal>
   );
 }
@@ -75,6 +52,7 @@ export function AppointmentsPage() {
   const [form] = Form.useForm<BookValues>();
   const [day, setDay] = useState<Dayjs>(() => dayjs().tz(timeZone));
   const [shown, setShown] = useState<Appointment | null>(null);
+  const [rescheduling, setRescheduling] = useState<Appointment | null>(null);
   const [general, setGeneral] = useState<string[]>([]);
   const dayText = day.format('YYYY-MM-DD');
 
@@ -166,6 +144,11 @@ export function AppointmentsPage() {
           <Button size="small" disabled={!a.gate_pass} onClick={() => setShown(a)}>
             {t('appointments.showPass')}
           </Button>
+          {a.status === 'confirmed' ? (
+            <Button size="small" icon={<SwapOutlined />} onClick={() => setRescheduling(a)} aria-label={t('reschedule.actionOf', { reference: a.reference })}>
+              {t('reschedule.action')}
+            </Button>
+          ) : null}
           {a.status === 'confirmed' ? (
             <Button size="small" danger icon={<StopOutlined />} onClick={() => askCancel(a)}>
               {t('appointments.cancel')}
@@ -291,6 +274,7 @@ export function AppointmentsPage() {
         />
       </Card>
       <PassModal appointment={shown} onClose={() => setShown(null)} />
+      <RescheduleModal appointment={rescheduling} onClose={() => setRescheduling(null)} />
     </Space>
   );
 }

@@ -1,6 +1,6 @@
-import { PrinterOutlined, QrcodeOutlined, ReloadOutlined, ScanOutlined, StopOutlined, WarningFilled } from '@ant-design/icons';
+import { PrinterOutlined, QrcodeOutlined, ReloadOutlined, ScanOutlined, StopOutlined, SwapOutlined, WarningFilled } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Badge, Button, Card, DatePicker, Empty, Input, Modal, Progress, Select, Space, Table, Tabs, Tag, Tooltip, Typography, type TableColumnsType } from 'antd';
+import { App, Badge, Button, Card, DatePicker, Input, Modal, Space, Table, Tabs, Tag, Tooltip, Typography, type TableColumnsType } from 'antd';
 import type { Dayjs } from 'dayjs';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -8,15 +8,25 @@ import { Link, useSearchParams } from 'react-router';
 import { useApi } from '../api/ApiContext';
 import { fetchGates, moreKeys } from '../api/endpoints';
 import { fetchAppointments, fetchGateAppointments, fetchPassPdf, fetchPassQr, fetchSlots, gateKeys, reissuePass, revokePass } from '../api/gates';
-import type { Appointment, Gate, Slot } from '../api/models';
+import type { Appointment, Gate, Role, Slot } from '../api/models';
 import type { ApiError } from '../api/problem';
+import { useAuth } from '../auth/AuthContext';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { GateReports } from '../gate/GateReports';
+import { GateSelect } from '../gate/GateSelect';
+import { LanesCard } from '../gate/LanesCard';
+import { PublishSlotsCard } from '../gate/PublishSlots';
+import { RescheduleModal } from '../gate/RescheduleModal';
+import { SlotCalendar } from '../gate/SlotCalendar';
 import { dayjs } from '../time/dayjs';
 import { useTimeZone } from '../time/TimeZoneContext';
 import { openBlobInNewTab } from '../waybills/downloadBlob';
 
+export { GateSelect };
+
 export const GATE_STORAGE_KEY = 'yidan.gate';
+/** The roles that publish a terminal's slots and lanes (the API also checks the organisation runs the terminal). */
+const PUBLISHER_ROLES: readonly Role[] = ['gate_operator', 'port_operator'];
 
 /** The gate a desk works at: the URL's, else the one used last, else the first of the operator's appointments. */
 export function useDeskGate(): { gate: string | undefined; setGate: (gate: string) => void; gates: Gate[] } {
@@ -57,45 +67,6 @@ export function useDeskGate(): { gate: string | undefined; setGate: (gate: strin
   return { gate, setGate, gates: list };
 }
 
-export function GateSelect({ gate, gates, onChange }: { gate: string | undefined; gates: Gate[]; onChange: (gate: string) => void }) {
-  const { t, i18n } = useTranslation();
-  return (
-    <Select
-      aria-label={t('gate.gate')}
-      value={gate}
-      onChange={onChange}
-      showSearch={{ optionFilterProp: 'label' }}
-      style={{ minWidth: 260 }}
-      options={gates.map((g) => ({
-        value: g.code,
-        label: `${i18n.language.startsWith('zh') && g.name_zh ? g.name_zh : g.name} · ${g.code}`,
-      }))}
-    />
-  );
-}
-
-function SlotCalendar({ slots, timeZone }: { slots: Slot[]; timeZone: string }) {
-  const { t } = useTranslation();
-  if (slots.length === 0) return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('gate.noSlots')} />;
-  return (
-    <ol className="slot-grid" aria-label={t('gate.slots')}>
-      {slots.map((slot) => {
-        const percent = slot.capacity > 0 ? Math.round((slot.booked / slot.capacity) * 100) : 100;
-        const full = slot.available <= 0;
-        return (
-          <li key={slot.id} className={full ? 'slot slot--full' : 'slot'}>
-            <div className="slot__time">
-              {dayjs(slot.starts_at).tz(timeZone).format('HH:mm')}–{dayjs(slot.ends_at).tz(timeZone).format('HH:mm')}
-            </div>
-            <Progress percent={percent} size="small" showInfo={false} status={full ? 'exception' : 'normal'} aria-hidden />
-            <div className="slot__count">{t('gate.slotCount', { booked: slot.booked, capacity: slot.capacity })}</div>
-          </li>
-        );
-      })}
-    </ol>
-  );
-}
-
 function QrModal({ appointment, onClose }: { appointment: Appointment | null; onClose: () => void }) {
   const { t } = useTranslation();
   const api = useApi();
@@ -128,6 +99,9 @@ export function GateDeskPage() {
   const { gate, setGate, gates } = useDeskGate();
   const [day, setDay] = useState<Dayjs>(() => dayjs().tz(timeZone));
   const [qrFor, setQrFor] = useState<Appointment | null>(null);
+  const [rescheduling, setRescheduling] = useState<Appointment | null>(null);
+  const { user } = useAuth();
+  const publisher = user !== null && PUBLISHER_ROLES.includes(user.role);
   const dayText = day.format('YYYY-MM-DD');
 
   const slots = useQuery<Slot[], ApiError>({
@@ -291,6 +265,11 @@ export function GateDeskPage() {
                 {t('gate.reissue')}
               </Button>
             ) : null}
+            {a.status === 'confirmed' ? (
+              <Button size="small" icon={<SwapOutlined />} onClick={() => setRescheduling(a)} aria-label={t('reschedule.actionOf', { reference: a.reference })}>
+                {t('reschedule.action')}
+              </Button>
+            ) : null}
           </Space>
         );
       },
@@ -342,6 +321,37 @@ export function GateDeskPage() {
               </Space>
             ),
           },
+          ...(publisher
+            ? [
+                {
+                  key: 'setup',
+                  label: t('gateSetup.tab'),
+                  children: (
+                    <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
+                      <PublishSlotsCard gate={gate} gates={gates} onGateChange={setGate} timeZone={timeZone} onPublished={setDay} />
+                      <Card
+                        title={t('gateSetup.calendarTitle', { day: dayText })}
+                        size="small"
+                        className="setup-calendar"
+                        extra={
+                          <Space size={8}>
+                            <Typography.Text type="secondary">{timeZone}</Typography.Text>
+                            <DatePicker value={day} onChange={(value) => value && setDay(value)} allowClear={false} aria-label={t('gate.day')} size="small" />
+                          </Space>
+                        }
+                      >
+                        <Typography.Paragraph type="secondary" style={{ marginTop: 0 }}>
+                          {t('gateSetup.calendarHelp')}
+                        </Typography.Paragraph>
+                        {slots.error ? <ProblemAlert error={slots.error} onRetry={() => void slots.refetch()} /> : null}
+                        <SlotCalendar slots={Array.isArray(slots.data) ? slots.data : []} timeZone={timeZone} editable />
+                      </Card>
+                      {gate ? <LanesCard key={gate} gate={gate} /> : null}
+                    </Space>
+                  ),
+                },
+              ]
+            : []),
           {
             key: 'reports',
             label: t('gate.tabReports'),
@@ -350,6 +360,7 @@ export function GateDeskPage() {
         ]}
       />
       <QrModal appointment={qrFor} onClose={() => setQrFor(null)} />
+      <RescheduleModal appointment={rescheduling} onClose={() => setRescheduling(null)} />
     </Space>
   );
 }
