@@ -1,20 +1,26 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type APIRequestContext } from '@playwright/test';
 import { iso6346CheckDigit } from '../src/booking/iso6346';
 import { login, logout, PASSWORD, shot } from './helpers';
 
-test('a trucking dispatcher books a gate slot and gets the pass for the driver', async ({ page, request }) => {
-  const token = await request.post('/api/v1/auth/token', { form: { username: 'shipper@haida.demo', password: PASSWORD } });
-  const headers = { Authorization: `Bearer ${((await token.json()) as { access_token: string }).access_token}` };
-  const carriers = (await (await request.get('/api/v1/organisations?kind=carrier', { headers })).json()) as { id: string; name: string }[];
-  const serial = String(Date.now()).slice(-6);
+type Headers = Record<string, string>;
+
+async function bearer(request: APIRequestContext, email: string): Promise<Headers> {
+  const response = await request.post('/api/v1/auth/token', { form: { username: email, password: PASSWORD } });
+  return { Authorization: `Bearer ${((await response.json()) as { access_token: string }).access_token}` };
+}
+
+/** A booked Yiwu → Ningbo (NBCT) truck waybill of the shipper, carried by Jiaodong, leaving in an hour. */
+async function bookTruckWaybill(request: APIRequestContext, shipper: Headers, cargo: { description: string; packages: number; gross_weight_kg: number }, offset = 0) {
+  const carriers = (await (await request.get('/api/v1/organisations?kind=carrier', { headers: shipper })).json()) as { id: string; name: string }[];
+  const serial = String(Date.now() + offset).slice(-6);
   const container = `TGHU${serial}${iso6346CheckDigit(`TGHU${serial}`)}`;
   const plate = `浙B${serial.slice(-5)}`;
   const now = Date.now();
   const created = await request.post('/api/v1/waybills', {
-    headers,
+    headers: shipper,
     data: {
       consignee: { name: 'Beilun Export Hub' },
-      cargo_lines: [{ description: 'Textiles', packages: 100, gross_weight_kg: 8000 }],
+      cargo_lines: [cargo],
       equipment: [{ container_number: container, size_type: '42G1' }],
       legs: [
         {
@@ -32,7 +38,11 @@ test('a trucking dispatcher books a gate slot and gets the pass for the driver',
     },
   });
   expect(created.status(), await created.text()).toBe(201);
-  const number = ((await created.json()) as { number: string }).number;
+  return { number: ((await created.json()) as { number: string }).number, container, plate };
+}
+test('a trucking dispatcher books a gate slot and gets the pass for the driver', async ({ page, request }) => {
+  const headers = await bearer(request, 'shipper@haida.demo');
+  const { number, container, plate } = await bookTruckWaybill(request, headers, { description: 'Textiles', packages: 100, gross_weight_kg: 8000 });
 
   await login(page, 'dispatcher@jiaodong.demo');
   await page.getByRole('link', { name: '闸口预约' }).click();
@@ -58,40 +68,10 @@ test('a trucking dispatcher books a gate slot and gets the pass for the driver',
 });
 
 test('a dispatcher reschedules an appointment: a new pass is issued and the old one is denied at the lane', async ({ page, request }) => {
-  const headersOf = async (email: string) => {
-    const response = await request.post('/api/v1/auth/token', { form: { username: email, password: PASSWORD } });
-    return { Authorization: `Bearer ${((await response.json()) as { access_token: string }).access_token}` };
-  };
-  const shipper = await headersOf('shipper@haida.demo');
-  const dispatcher = await headersOf('dispatcher@jiaodong.demo');
-  const carriers = (await (await request.get('/api/v1/organisations?kind=carrier', { headers: shipper })).json()) as { id: string; name: string }[];
-  const serial = String(Date.now() + 7).slice(-6);
-  const container = `TGHU${serial}${iso6346CheckDigit(`TGHU${serial}`)}`;
-  const plate = `浙B${serial.slice(-5)}`;
+  const shipper = await bearer(request, 'shipper@haida.demo');
+  const dispatcher = await bearer(request, 'dispatcher@jiaodong.demo');
+  const { number, container, plate } = await bookTruckWaybill(request, shipper, { description: 'Furniture', packages: 40, gross_weight_kg: 6000 }, 7);
   const now = Date.now();
-  const created = await request.post('/api/v1/waybills', {
-    headers: shipper,
-    data: {
-      consignee: { name: 'Beilun Export Hub' },
-      cargo_lines: [{ description: 'Furniture', packages: 40, gross_weight_kg: 6000 }],
-      equipment: [{ container_number: container, size_type: '42G1' }],
-      legs: [
-        {
-          mode: 'TRUCK',
-          carrier_id: carriers.find((c) => c.name.startsWith('Jiaodong'))!.id,
-          from_unlocode: 'CNYIU',
-          to_unlocode: 'CNNGB',
-          to_terminal: 'CNNGB-NBCT',
-          planned_departure: new Date(now + 3600_000).toISOString(),
-          planned_arrival: new Date(now + 6 * 3600_000).toISOString(),
-          vehicle: { truck_plate: plate },
-        },
-      ],
-      book: true,
-    },
-  });
-  expect(created.status(), await created.text()).toBe(201);
-  const number = ((await created.json()) as { number: string }).number;
   // booked into a slot still to come today (or tomorrow's first when today is over)
   type SlotRow = { id: string; ends_at: string; available: number };
   const slotsOf = async (day: string) =>
