@@ -251,6 +251,7 @@ class Subscription:
         self._pending: dict[str, LiveFix] = {}
         self._delivered: dict[str, str] = {}
         self._ready = asyncio.Event()
+        self._timer: asyncio.TimerHandle | None = None
         self.received = 0
         self.coalesced = 0
         self.evicted = 0
@@ -294,12 +295,35 @@ class Subscription:
         return out
 
     async def next(self, wait_s: float | None = None) -> list[LiveFix]:
-        """Wait until something is waiting (at most wait_s: then an empty list), then take it all."""
+        """Wait until something is waiting (at most about wait_s: then maybe an empty list), take it all.
+
+        It may return empty before wait_s is up; callers loop and look at the time themselves.
+        """
         if not self._pending and not self.resync:
-            with suppress(TimeoutError):
-                async with asyncio.timeout(wait_s):
-                    await self._ready.wait()
+            if wait_s is not None:
+                self._wake_by(wait_s)
+            await self._ready.wait()
         return self.drain()
+
+    def _wake_by(self, wait_s: float) -> None:
+        # One wake-up timer kept across calls: a timer due no later than asked will do (an early wake
+        # returns nothing), so a stream busy with messages schedules no timer per message. With a
+        # thousand subscribers, a timer per wait was a large part of each message's fan-out.
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        due = now + max(wait_s, 0.0)
+        timer = self._timer
+        if timer is not None and not timer.cancelled() and now < timer.when() <= due:
+            return
+        if timer is not None:
+            timer.cancel()
+        self._timer = loop.call_at(due, self._ready.set)
+
+    def close(self) -> None:
+        """Stop the wake-up timer (the subscription has ended)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 class LiveHub:
@@ -347,6 +371,7 @@ class LiveHub:
                         await asyncio.shield(waiter)
             yield sub
         finally:
+            sub.close()
             subs.discard(sub)
             if not subs:
                 self._subs.pop(channel_name, None)
