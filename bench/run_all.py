@@ -36,8 +36,9 @@ class Bench:
 
 BENCHES = (
     Bench("ingest", "ingest.py", ("--fixes", "50000", "--devices", "1000")),
-    # The target load: 5,000 terminals sending 10,000 reports/s, about a minute with connecting and draining.
-    Bench("gateway", "gateway.py", ("--terminals", "5000", "--rate", "10000", "--duration", "20")),
+    # The target load, 5,000 terminals and 10,000 reports/s, offered 10 % above it so that a window's
+    # edges cannot read a gateway that keeps up as one that falls short; about a minute in all.
+    Bench("gateway", "gateway.py", ("--terminals", "5000", "--rate", "11000", "--duration", "20")),
     Bench("gate_scans", "gate_scans.py", ("--scans", "1000")),
     # 8 clients POSTing 200 batches of 500 fixes of 1,000 devices to the API in its own process
     Bench("http_ingest", "http_ingest.py", ("--batches", "200", "--batch-size", "500", "--clients", "8")),
@@ -62,6 +63,7 @@ ROWS = (
     Row("ingest", "submit→commit p99 ms", "submit_p99_ms", "-"),
     Row("ingest", "fixes lost", "lost", "0", lambda v: v == 0),
     Row("gateway", "terminals", "terminals", "5,000", lambda v: v >= 5_000),
+    Row("gateway", "reports sent/s", "sent_per_s", "-"),
     Row("gateway", "reports acked/s", "acked_per_s", "≥ 10,000", lambda v: v >= 10_000),
     Row("gateway", "ack p50 ms", "ack_latency_ms_p50", "-"),
     Row("gateway", "ack p99 ms", "ack_latency_ms_p99", "≤ 250", lambda v: v <= 250),
