@@ -29,7 +29,6 @@ from tests.tracking.live_support import (
     eventually,
     live_stream,
     next_position,
-    serve,
     sse_frames,
     store_positions,
     stored,
@@ -47,13 +46,6 @@ from yidan.tracking.pipeline import Pipeline
 from yidan.tracking.stored import FixFlag, LegRef
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
-
-
-@pytest.fixture(scope="module")
-async def live_server(app) -> AsyncIterator[str]:
-    """The app behind a real socket, for SSE and websocket clients."""
-    async with serve(app) as url:
-        yield url
 
 
 @pytest.fixture

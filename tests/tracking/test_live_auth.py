@@ -24,7 +24,6 @@ from tests.tracking.live_support import (
     eventually,
     live_stream,
     next_position,
-    serve,
     sse_frames,
     stored,
     subscribe_ws,
@@ -40,13 +39,6 @@ from yidan.tracking.models import VehicleKind
 from yidan.waybills.models import Waybill
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
-
-
-@pytest.fixture(scope="module")
-async def live_server(app) -> AsyncIterator[str]:
-    """The app behind a real socket, for SSE and websocket clients."""
-    async with serve(app) as url:
-        yield url
 
 
 @pytest.fixture
